@@ -1,0 +1,1 @@
+"""Scripts the template runs: cookiecutter hooks and the helpers they share."""

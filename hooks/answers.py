@@ -1,0 +1,62 @@
+"""Validate template answers with the validators declared in copier.yml.
+
+copier.yml is the one place where answer rules live. Copier evaluates them itself;
+cookiecutter has no validators, so its pre-generation hook calls :func:`validate`,
+which renders the same Jinja validators against cookiecutter's answers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+COPIER_YML = Path(__file__).resolve().parent.parent / "copier.yml"
+
+
+def load_questions(copier_yml: Path = COPIER_YML) -> dict[str, dict[str, Any]]:
+    """Return the questions of copier.yml (settings, which start with ``_``, left out)."""
+    config = yaml.safe_load(copier_yml.read_text(encoding="utf-8"))
+    return {name: spec for name, spec in config.items() if not name.startswith("_")}
+
+
+def _cast(value: Any, kind: str) -> Any:
+    """Cast a cookiecutter answer (always text) to the type copier.yml declares."""
+    if kind == "int":
+        return int(value)
+    if kind == "yaml":
+        return yaml.safe_load(str(value))
+    if kind == "bool":
+        return str(value).strip().lower() in {"true", "yes", "y", "on", "1"}
+    return str(value)
+
+
+def validate(answers: dict[str, Any], copier_yml: Path = COPIER_YML) -> list[str]:
+    """Return one message per broken rule; an empty list means the answers are valid."""
+    questions = load_questions(copier_yml)
+    context: dict[str, Any] = {}
+    for name, spec in questions.items():
+        if name in answers:
+            context[name] = _cast(answers[name], spec.get("type", "str"))
+        elif not isinstance(spec.get("default"), str):
+            # computed constants such as python_reserved_names
+            context[name] = spec.get("default")
+    env = SandboxedEnvironment(undefined=StrictUndefined)
+    errors = []
+    for name, spec in questions.items():
+        if name not in answers:
+            continue
+        choices = spec.get("choices")
+        if choices is not None:
+            allowed = list(choices.values()) if isinstance(choices, dict) else choices
+            if context[name] not in allowed:
+                errors.append(f"{name} must be one of {allowed}, got {answers[name]!r}")
+                continue
+        if "validator" in spec:
+            message = env.from_string(spec["validator"]).render(context).strip()
+            if message:
+                errors.append(message)
+    return errors
