@@ -27,7 +27,8 @@ def all_combinations() -> list[dict[str, str]]:
     combos = []
     for level in LEVELS:
         for values in itertools.product(TOGGLE_VALUES, repeat=len(TOGGLES)):
-            combos.append({"maturity_level": str(level), **dict(zip(TOGGLES, values, strict=True))})
+            toggles = dict(zip(TOGGLES, values, strict=True))
+            combos.append({"maturity_level": str(level), **toggles})
     return combos
 
 

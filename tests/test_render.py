@@ -1,0 +1,549 @@
+"""Render tier: every level x toggle renders, with both engines, into one clean, valid tree.
+
+Expectations come from the answers (see ``resolve``), never from the rendered tree.
+Renders are cached per session (``renders`` in conftest.py), so the many checks on one
+combination share a single render per engine.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import copier
+import jinja2
+import pytest
+import yaml
+from binaryornot.check import is_binary
+from cookiecutter.generate import generate_context
+from cookiecutter.prompt import prompt_for_config
+from packaging.specifiers import SpecifierSet
+
+from tests import rendering
+from tests.rendering import ANSWERS_FILE, ROOT, TEMPLATE, all_combinations, combo_id, tree
+
+pytestmark = [
+    pytest.mark.render,
+    # the template is rendered from the working tree, edits included, on purpose
+    pytest.mark.filterwarnings("ignore::copier.errors.DirtyLocalWarning"),
+]
+
+COMBOS = all_combinations()
+SOURCE = TEMPLATE / "{{cookiecutter.project_slug}}"  # the rendered tree, as written
+COPIER_YML: dict[str, Any] = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+COOKIECUTTER_JSON: dict[str, Any] = json.loads(
+    (TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8")
+)
+COPY_WITHOUT_RENDER: list[str] = COOKIECUTTER_JSON.get("_copy_without_render", [])
+ENGINES = ("copier", "cookiecutter")
+SUFFIX = COPIER_YML["_templates_suffix"]
+DISABLED = "__disabled__"
+# Component toggles -> the private cookiecutter variable that gates their files.
+COMPONENT_VARS = {"dvc": "__dvc", "mlflow": "__mlflow"}
+
+JINJA_MARKERS = re.compile(r"\{\{|\{%|\{#")
+# `${{ ... }}` is GitHub Actions' expression syntax, legal only in workflow files.
+GITHUB_EXPRESSION_FILES = (".github/workflows/*.yml", ".github/workflows/*.yaml")
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def resolve(answers: dict[str, str]) -> dict[str, bool]:
+    """Which components the answers turn on: a toggle follows the level unless set explicitly."""
+    level = int(answers.get("maturity_level", COPIER_YML["maturity_level"]["default"]))
+    flags = {}
+    for component in COMPONENT_VARS:
+        value = str(answers.get(f"use_{component}", "auto")).lower()
+        flags[component] = level >= 1 if value == "auto" else value == "true"
+    return flags
+
+
+def resolved_key(answers: dict[str, str]) -> tuple[Any, ...]:
+    """Answers that render the same files share this key (level and resolved components)."""
+    flags = resolve(answers)
+    return (answers["maturity_level"], *(flags[c] for c in COMPONENT_VARS))
+
+
+def distinct_combos() -> list[dict[str, str]]:
+    """One combination per resolved key: enough for checks that run a tool on the tree."""
+    seen: dict[tuple[Any, ...], dict[str, str]] = {}
+    for answers in COMBOS:
+        seen.setdefault(resolved_key(answers), answers)
+    return list(seen.values())
+
+
+def walk_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """Every file under ``root`` as (relative posix path, path), answers file included."""
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and ".git" not in path.relative_to(root).parts:
+            yield path.relative_to(root).as_posix(), path
+
+
+def project_tree(root: Path) -> dict[str, bytes]:
+    """``rendering.tree`` without a ``.git`` folder (for projects a test committed)."""
+    return {k: v for k, v in tree(root).items() if not k.startswith(".git/")}
+
+
+def text_of(path: Path) -> str | None:
+    """The file's text, or None for a binary file (which no engine renders)."""
+    if is_binary(str(path)):
+        return None
+    return path.read_text(encoding="utf-8")
+
+
+def landed(project: Path) -> bool:
+    """Whether the rendered project has its package metadata yet (the tree is being built)."""
+    return (project / "pyproject.toml").is_file()
+
+
+def require_landed(project: Path) -> None:
+    """Skip checks that need the full project while only the skeleton exists."""
+    if not landed(project):
+        pytest.skip("the rendered project has no pyproject.toml yet")
+
+
+def cookiecutter_context(answers: dict[str, str]) -> dict[str, Any]:
+    """The answers as cookiecutter resolves them (defaults and derived values filled in)."""
+    context = generate_context(
+        context_file=str(TEMPLATE / "cookiecutter.json"), extra_context=dict(answers)
+    )
+    return dict(prompt_for_config(context, no_input=True))
+
+
+def assert_same_tree(expected: dict[str, bytes], actual: dict[str, bytes], labels: str) -> None:
+    """Fail with the file names only one side has, or a diff of the first differing file."""
+    left, right = labels.split("/")
+    only_left = sorted(set(expected) - set(actual))
+    only_right = sorted(set(actual) - set(expected))
+    if only_left or only_right:
+        pytest.fail(
+            f"file lists differ\n  only in {left}: {only_left}\n  only in {right}: {only_right}"
+        )
+    for name in sorted(expected):
+        if expected[name] != actual[name]:
+            try:
+                diff = difflib.unified_diff(
+                    expected[name].decode().splitlines(),
+                    actual[name].decode().splitlines(),
+                    f"{left}/{name}",
+                    f"{right}/{name}",
+                    lineterm="",
+                )
+                shown = "\n".join(list(diff)[:60])
+            except UnicodeDecodeError:
+                shown = f"(binary, {len(expected[name])} vs {len(actual[name])} bytes)"
+            pytest.fail(f"first differing file: {name}\n{shown}")
+
+
+def executable_files(root: Path) -> set[str]:
+    """Relative paths of the files with an executable bit."""
+    return {rel for rel, path in walk_files(root) if os.access(path, os.X_OK)}
+
+
+# -- 1. both engines render the same tree ---------------------------------------------------
+
+
+@pytest.mark.parametrize("answers", COMBOS, ids=combo_id)
+def test_engines_render_identical_trees(renders: Any, answers: dict[str, str]) -> None:
+    copier_project = renders.get("copier", answers)
+    cookiecutter_project = renders.get("cookiecutter", answers)
+
+    assert_same_tree(tree(copier_project), tree(cookiecutter_project), "copier/cookiecutter")
+    assert executable_files(copier_project) == executable_files(cookiecutter_project)
+    assert (copier_project / ANSWERS_FILE).is_file()
+    assert not (cookiecutter_project / ANSWERS_FILE).exists()
+
+
+# -- 2. nothing of the template machinery is left -------------------------------------------
+
+
+def leftover_jinja(rel: str, text: str) -> list[str]:
+    """Jinja markers left in ``text``; `${{` counts only outside workflow files."""
+    found = []
+    for match in JINJA_MARKERS.finditer(text):
+        start = match.start()
+        if start and text[start - 1] == "$":
+            if match.group() == "{#":
+                continue  # shell's ${#var} (string length); Jinja would have eaten a comment
+            if match.group() == "{{" and any(
+                fnmatch.fnmatch(rel, pattern) for pattern in GITHUB_EXPRESSION_FILES
+            ):
+                continue
+        line = text.count("\n", 0, start) + 1
+        found.append(f"{rel}:{line}: {text.splitlines()[line - 1].strip()[:100]}")
+    return found
+
+
+def template_syntax_problems(project: Path) -> list[str]:
+    """Unrendered Jinja, template suffixes and disabled-folder sentinels left in ``project``."""
+    problems = []
+    for path in sorted(project.rglob("*")):
+        rel = path.relative_to(project).as_posix()
+        if JINJA_MARKERS.search(rel):
+            problems.append(f"unrendered path: {rel}")
+        if path.name.endswith(SUFFIX):
+            problems.append(f"template suffix left: {rel}")
+        if path.name == DISABLED:
+            problems.append(f"disabled-component sentinel left: {rel}")
+        if path.is_file() and (text := text_of(path)) is not None:
+            problems.extend(leftover_jinja(rel, text))
+    return problems
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("answers", COMBOS, ids=combo_id)
+def test_no_template_syntax_left(renders: Any, answers: dict[str, str], engine: str) -> None:
+    problems = template_syntax_problems(renders.get(engine, answers))
+    assert not problems, "\n".join(problems)
+
+
+# -- 3. components follow the flags ---------------------------------------------------------
+
+
+def gated_sources() -> list[tuple[str, set[str]]]:
+    """Template paths whose name depends on a component flag, and the flags it mentions."""
+    gated = []
+    for path in sorted(SOURCE.rglob("*")):
+        if path.is_dir() and not any(p.is_file() for p in path.rglob("*")):
+            continue  # no engine renders an empty folder (and git does not keep one)
+        rel = path.relative_to(SOURCE).as_posix()
+        name_flags = {c for c, var in COMPONENT_VARS.items() if f"cookiecutter.{var}" in path.name}
+        if name_flags:
+            gated.append((rel, name_flags))
+    return gated
+
+
+def render_source_path(rel: str, context: dict[str, Any]) -> str | None:
+    """Where a template path lands for ``context``; None when a part renders it away."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    parts = [env.from_string(part).render(cookiecutter=context) for part in rel.split("/")]
+    if any(part in {"", SUFFIX, DISABLED} for part in parts):
+        return None
+    parts[-1] = parts[-1].removesuffix(SUFFIX)
+    return "/".join(parts)
+
+
+@pytest.mark.parametrize("answers", COMBOS, ids=combo_id)
+def test_template_resolves_components_like_the_answers_say(answers: dict[str, str]) -> None:
+    context = cookiecutter_context(answers)
+    for component, flag in resolve(answers).items():
+        assert bool(context[COMPONENT_VARS[component]]) is flag, component
+
+
+@pytest.mark.parametrize("answers", COMBOS, ids=combo_id)
+def test_gated_paths_follow_their_flags(renders: Any, answers: dict[str, str]) -> None:
+    project = renders.get("copier", answers)
+    flags = resolve(answers)
+    context = cookiecutter_context(answers)
+    all_on = {**context, **dict.fromkeys(COMPONENT_VARS.values(), "yes")}
+    for rel, name_flags in gated_sources():
+        target = render_source_path(rel, all_on)
+        assert target is not None, f"{rel} renders away even with every component on"
+        wanted = all(flags[c] for c in name_flags)
+        assert (project / target).exists() is wanted, (
+            f"{target} (from {rel}) should {'exist' if wanted else 'be absent'} "
+            f"with {', '.join(f'{c}={flags[c]}' for c in sorted(name_flags))}"
+        )
+
+
+def dependency_names(pyproject: dict[str, Any]) -> set[str]:
+    """Lowercase distribution names the project declares anywhere (runtime, extras, groups)."""
+    project = pyproject.get("project", {})
+    requirements = list(project.get("dependencies", []))
+    for extra in project.get("optional-dependencies", {}).values():
+        requirements += extra
+    for group in pyproject.get("dependency-groups", {}).values():
+        requirements += [r for r in group if isinstance(r, str)]
+    return {re.split(r"[\s\[<>=!~;@]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+IMPORTS_MLFLOW = re.compile(r"^\s*(import|from)\s+mlflow\b", re.MULTILINE)
+
+
+@pytest.mark.parametrize("answers", COMBOS, ids=combo_id)
+def test_dvc_files_exist_iff_dvc_is_on(renders: Any, answers: dict[str, str]) -> None:
+    project = renders.get("copier", answers)
+    dvc = resolve(answers)["dvc"]
+    if not dvc:
+        assert not (project / "dvc.yaml").exists()
+        assert not (project / "dvc.lock").exists()
+        assert not (project / ".dvc").exists()
+        assert not (project / ".dvcignore").exists()
+        assert not [rel for rel, _ in walk_files(project) if rel.endswith(".dvc")]
+    else:
+        require_landed(project)
+        assert (project / "dvc.yaml").is_file()
+        assert (project / ".dvc" / "config").is_file()
+    if landed(project):
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+        assert ("dvc" in dependency_names(pyproject)) is dvc
+
+
+@pytest.mark.parametrize("answers", COMBOS, ids=combo_id)
+def test_mlflow_code_exists_iff_mlflow_is_on(renders: Any, answers: dict[str, str]) -> None:
+    project = renders.get("copier", answers)
+    mlflow = resolve(answers)["mlflow"]
+    importers = [
+        rel
+        for rel, path in walk_files(project)
+        if rel.endswith(".py") and IMPORTS_MLFLOW.search(path.read_text(encoding="utf-8"))
+    ]
+    if not mlflow:
+        assert not importers, f"MLflow is off but these import it: {importers}"
+    else:
+        require_landed(project)
+        assert importers, "MLflow is on but no rendered module imports it"
+    if landed(project):
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+        names = dependency_names(pyproject)
+        assert bool(names & {"mlflow", "mlflow-skinny"}) is mlflow, sorted(names)
+
+
+# -- 4. data files parse ---------------------------------------------------------------------
+
+
+class _TolerantLoader(yaml.SafeLoader):
+    """SafeLoader that accepts application tags (mkdocs' !!python/name, !ENV, ...) as data."""
+
+
+def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)  # type: ignore[arg-type]
+
+
+_TolerantLoader.add_multi_constructor("!", _any_tag)
+_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", _any_tag)
+
+
+def data_file_errors(project: Path) -> list[str]:
+    """Rendered YAML, TOML and JSON files that do not parse, with the parser's message."""
+    errors = []
+    for rel, path in walk_files(project):
+        try:
+            if path.suffix in {".yaml", ".yml"}:
+                text = path.read_text(encoding="utf-8")
+                list(yaml.load_all(text, Loader=_TolerantLoader))  # a SafeLoader subclass
+            elif path.suffix == ".toml":
+                tomllib.loads(path.read_text(encoding="utf-8"))
+            elif path.suffix == ".json":
+                json.loads(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+            errors.append(f"{rel}: {error}")
+    return errors
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("answers", COMBOS, ids=combo_id)
+def test_data_files_parse(renders: Any, answers: dict[str, str], engine: str) -> None:
+    errors = data_file_errors(renders.get(engine, answers))
+    assert not errors, "\n".join(errors)
+
+
+# -- 5. rendered Python is lint-clean and formatted ---------------------------------------------
+
+
+def ruff_problems(project: Path) -> list[str]:
+    """Output of ``ruff check`` and ``ruff format --check`` run from ``project`` when they fail.
+
+    Run from the project folder so the project's own configuration applies.
+    """
+    problems = []
+    for args in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *args, "--no-cache", "."],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            problems.append(f"ruff {' '.join(args)}:\n{result.stdout}{result.stderr}")
+    return problems
+
+
+@pytest.mark.parametrize("answers", distinct_combos(), ids=combo_id)
+def test_rendered_python_passes_ruff(renders: Any, answers: dict[str, str]) -> None:
+    problems = ruff_problems(renders.get("copier", answers))
+    assert not problems, "\n".join(problems)
+
+
+# -- 6. the answers file round-trips ---------------------------------------------------------
+
+
+def stored_questions() -> set[str]:
+    """Questions copier stores: every question except computed ones (``when: false``)."""
+    return {
+        name
+        for name, spec in COPIER_YML.items()
+        if not name.startswith("_") and not (isinstance(spec, dict) and spec.get("when") is False)
+    }
+
+
+def read_answers(project: Path) -> dict[str, Any]:
+    """The copier answers file of a rendered project."""
+    return yaml.safe_load((project / ANSWERS_FILE).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("answers", COMBOS, ids=combo_id)
+def test_answers_file_stores_answers_not_resolved_values(
+    renders: Any, answers: dict[str, str]
+) -> None:
+    stored = read_answers(renders.get("copier", answers))
+
+    assert set(stored) == stored_questions() | {"_commit", "_src_path"}
+    assert Path(stored["_src_path"]).is_absolute()  # `copier update` needs it
+    assert "cookiecutter" not in stored
+    assert "python_reserved_names" not in stored
+    assert stored["maturity_level"] == int(answers["maturity_level"])
+    for toggle in rendering.TOGGLES:
+        # the answer as given ("auto" stays "auto"), so raising the level re-derives it
+        assert str(stored[toggle]).lower() == answers[toggle]
+
+
+ROUND_TRIP = [
+    {"maturity_level": "0", "use_dvc": "auto", "use_mlflow": "auto"},
+    {"maturity_level": "1", "use_dvc": "auto", "use_mlflow": "auto"},
+    {"maturity_level": "0", "use_dvc": "true", "use_mlflow": "false"},
+    {"maturity_level": "1", "use_dvc": "false", "use_mlflow": "true"},
+]
+
+
+def git(project: Path, *args: str) -> None:
+    """Run git in ``project`` with a throwaway identity."""
+    subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
+        cwd=project,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.parametrize("answers", ROUND_TRIP, ids=combo_id)
+def test_recopy_from_the_answers_file_gives_the_same_tree(
+    answers: dict[str, str], tmp_path: Path
+) -> None:
+    # rendered here, not taken from the session cache, so both renders see the same template
+    original = rendering.render_copier(tmp_path / "original", answers)
+    project = rendering.fresh_copy(original, tmp_path / "project")
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "rendered")
+
+    copier.run_recopy(
+        project, defaults=True, overwrite=True, vcs_ref="HEAD", quiet=True, unsafe=False
+    )
+
+    assert_same_tree(project_tree(original), project_tree(project), "copy/recopy")
+    before, after = read_answers(original), read_answers(project)
+    before.pop("_commit")
+    after.pop("_commit")
+    assert after == before
+
+
+# -- 7. template sources: Jinja only where a file says so ------------------------------------
+
+
+def copied_verbatim(rel: str) -> bool:
+    """Whether cookiecutter copies ``rel`` (or a folder holding it) without rendering it."""
+    parts = rel.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    return any(
+        fnmatch.fnmatch(prefix, pattern) for prefix in prefixes for pattern in COPY_WITHOUT_RENDER
+    )
+
+
+def test_plain_template_files_hold_no_jinja() -> None:
+    offenders = []
+    for root, dirs, files in os.walk(SOURCE):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(root, name)
+            rel = path.relative_to(SOURCE).as_posix()
+            if name.endswith(SUFFIX):
+                assert not copied_verbatim(rel), (
+                    f"{rel} is a template for copier but cookiecutter copies it verbatim"
+                )
+                continue
+            if copied_verbatim(rel) or path.is_symlink() or is_binary(str(path)):
+                continue
+            text = path.read_text(encoding="utf-8")
+            if match := JINJA_MARKERS.search(text):
+                line = text.count("\n", 0, match.start()) + 1
+                offenders.append(f"{rel}:{line}")
+    assert not offenders, (
+        "files without the .jinja suffix must hold no Jinja (cookiecutter renders them all);"
+        " rename them to .jinja or list them in _copy_without_render:\n" + "\n".join(offenders)
+    )
+
+
+# -- 8. every license and Python version renders ---------------------------------------------
+
+LICENSE_TEXT = {
+    "MIT": ["MIT License", "Permission is hereby granted, free of charge"],
+    "Apache-2.0": ["Apache License", "Version 2.0, January 2004"],
+    "BSD-3-Clause": [
+        "Redistribution and use in source and binary forms",
+        "Neither the name of the copyright holder",
+    ],
+    "Proprietary": ["All rights reserved"],
+}
+OPEN_LICENSE_GRANTS = ["Permission is hereby granted", "Redistribution and use", "Apache License"]
+LICENSES: list[str] = COPIER_YML["license"]["choices"]
+PYTHON_VERSIONS: list[str] = COPIER_YML["python_version"]["choices"]
+# Each license with a different Python version: every choice of both renders once.
+CHOICE_CASES = [
+    {"license": lic, "python_version": PYTHON_VERSIONS[i % len(PYTHON_VERSIONS)]}
+    for i, lic in enumerate(LICENSES)
+] + [
+    {"license": LICENSES[0], "python_version": version}
+    for version in PYTHON_VERSIONS[len(LICENSES) :]
+]
+
+
+def test_every_choice_has_a_case() -> None:
+    assert set(LICENSE_TEXT) == set(LICENSES)
+    assert {case["license"] for case in CHOICE_CASES} == set(LICENSES)
+    assert {case["python_version"] for case in CHOICE_CASES} == set(PYTHON_VERSIONS)
+
+
+@pytest.mark.parametrize("answers", CHOICE_CASES, ids=combo_id)
+def test_license_and_python_version_render(renders: Any, answers: dict[str, str]) -> None:
+    copier_project = renders.get("copier", answers)
+    assert_same_tree(
+        tree(copier_project), tree(renders.get("cookiecutter", answers)), "copier/cookiecutter"
+    )
+    require_landed(copier_project)
+
+    license_text = (copier_project / "LICENSE").read_text(encoding="utf-8")
+    for phrase in LICENSE_TEXT[answers["license"]]:
+        assert phrase in license_text
+    if answers["license"] == "Proprietary":
+        assert not [grant for grant in OPEN_LICENSE_GRANTS if grant in license_text]
+    if answers["license"] != "Apache-2.0":  # Apache's text has no copyright line
+        assert COPIER_YML["author_name"]["default"] in license_text
+
+    version = answers["python_version"]
+    pyproject = tomllib.loads((copier_project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert (copier_project / ".python-version").read_text(encoding="utf-8").strip() == version
+    requires = SpecifierSet(pyproject["project"]["requires-python"])
+    major, minor = (int(part) for part in version.split("."))
+    assert requires.contains(f"{version}.0")
+    assert not requires.contains(f"{major}.{minor - 1}.99")
+    if isinstance(declared := pyproject["project"].get("license"), str):
+        assert declared == answers["license"] or answers["license"] == "Proprietary"
+    ruff_target = pyproject.get("tool", {}).get("ruff", {}).get("target-version")
+    if ruff_target is not None:
+        assert ruff_target == f"py{major}{minor}"
