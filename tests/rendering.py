@@ -34,7 +34,8 @@ def all_combinations() -> list[dict[str, str]]:
 
 def combo_id(answers: dict[str, str]) -> str:
     """A short, readable test id for a set of answers."""
-    return "-".join(f"{k.removeprefix('use_').removeprefix('maturity_')}={v}" for k, v in answers.items())
+    short = {k.removeprefix("use_").removeprefix("maturity_"): v for k, v in answers.items()}
+    return "-".join(f"{k}={v}" for k, v in short.items())
 
 
 def _copier_data(answers: dict[str, str]) -> dict[str, Any]:

@@ -76,7 +76,9 @@ BAD_VALUES = [
 ]
 # An empty name still gives a folder name ("unnamed"), so cookiecutter reaches the hook
 # that names the rule instead of stopping on "directory already exists".
-COOKIECUTTER_BAD_VALUES = [pytest.param(answers, rule, id=case) for case, answers, rule in BAD_VALUES]
+COOKIECUTTER_BAD_VALUES = [
+    pytest.param(answers, rule, id=case) for case, answers, rule in BAD_VALUES
+]
 BAD_CHOICES = [
     ("level-7", {"maturity_level": "7"}, "maturity_level"),
     ("dvc-maybe", {"use_dvc": "maybe"}, "use_dvc"),

