@@ -72,6 +72,9 @@ BAD_VALUES = [
     ("email-no-user", {"author_email": "@example.com"}, "author_email must look like"),
     ("description-quote", {"description": 'A "quoted" one'}, "description must not contain"),
     ("author-empty", {"author_name": ""}, "author_name must not be empty"),
+    ("name-too-long", {"project_name": "x" * 81}, "project_name must be at most 80 characters"),
+    ("slug-too-long", {"project_slug": "x" * 41}, "project_slug must be at most 40 characters"),
+    ("package-too-long", {"package_name": "x" * 41}, "package_name must be at most 40 characters"),
     ("author-backslash", {"author_name": "Data\\Team"}, "author_name must not contain"),
 ]
 # An empty name still gives a folder name ("unnamed"), so cookiecutter reaches the hook
@@ -194,13 +197,13 @@ GOOD_CASES = {
         "description": "Forecast the lifetime value of every retail banking customer, monthly.",
         "use_dvc": "true",
     },
-}
-# Valid answers whose rendered code ruff rejects: template bugs, reported, not yet fixed.
-LINT_BUGS = {
-    "no-final-period": "the description is the summary line of src/<package>/__init__.py's"
-    " docstring; without a final period ruff's D415 fails",
-    "long": "project_name + description share one line in __init__.py's docstring and in"
-    " cli.py's `help=`; past 100 characters ruff's E501 fails",
+    "longest": {
+        "project_name": "N" * 80,
+        "project_slug": "n" * 40,
+        "description": "Scores churn for every account in the regional retail portfolio; see "
+        "https://example.com/a/very/long/link/to/the/design/document/that/will/not/fit/on/one/line"
+        " for the why and the how, and the limits of the model.",
+    },
 }
 
 
@@ -230,19 +233,7 @@ def test_odd_but_valid_answers_render_identically(renders: Any, answers: dict[st
         )
 
 
-@pytest.mark.parametrize(
-    "answers",
-    [
-        pytest.param(
-            answers,
-            id=case,
-            marks=pytest.mark.xfail(reason=LINT_BUGS[case], strict=True)
-            if case in LINT_BUGS
-            else (),
-        )
-        for case, answers in GOOD_CASES.items()
-    ],
-)
+@pytest.mark.parametrize("answers", GOOD_CASES.values(), ids=GOOD_CASES.keys())
 def test_odd_but_valid_answers_render_lint_clean(renders: Any, answers: dict[str, str]) -> None:
     problems = ruff_problems(renders.get("copier", answers))
     assert not problems, "\n".join(problems)

@@ -1,0 +1,1 @@
+"""Side effects: data files, parameters and the model registry, built on ``core``."""

@@ -1,0 +1,16 @@
+"""Default file locations, relative to the project root (where commands are run).
+
+``dvc.yaml`` and the Makefile use the same paths; change them together.
+"""
+
+from pathlib import Path
+
+PARAMS = Path("params.yaml")
+RAW_DATA = Path("data/raw/customers.csv")
+TRAIN_DATA = Path("data/processed/train.csv")
+TEST_DATA = Path("data/processed/test.csv")
+MODEL = Path("models/model.joblib")
+METRICS = Path("metrics.json")
+ROC_PLOT = Path("plots/roc.csv")
+CONFUSION_PLOT = Path("plots/confusion.csv")
+PREDICTIONS = Path("data/predictions.csv")

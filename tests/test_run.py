@@ -1,0 +1,175 @@
+"""Run tier: render projects and run them as a user would, with real processes.
+
+Each case renders once (copier; the render tier proves cookiecutter gives the same
+tree), commits it to a fresh git repository, then drives the project's own tasks:
+install from the lock, lint, its own tests, its pipeline, the MLflow registry.
+All projects share uv's cache, so only the first install downloads anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.rendering import render_copier
+
+pytestmark = pytest.mark.run
+
+CASES = {
+    "level0": {"maturity_level": "0"},
+    "level1": {"maturity_level": "1"},
+    # each component without the other, on the oldest and newest supported Pythons
+    "level0-mlflow-py310": {"maturity_level": "0", "use_mlflow": "true", "python_version": "3.10"},
+    "level1-dvc-only-py313": {
+        "maturity_level": "1",
+        "use_mlflow": "false",
+        "python_version": "3.13",
+    },
+}
+
+
+@dataclass
+class Project:
+    """A rendered project and the commands run in it, with their timings."""
+
+    path: Path
+    env: dict[str, str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def run(self, *cmd: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        """Run ``cmd`` in the project; fail the test with its output if it fails."""
+        started = time.perf_counter()
+        proc = subprocess.run(
+            cmd,
+            cwd=self.path,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        self.timings[" ".join(cmd)] = time.perf_counter() - started
+        if proc.returncode != 0:
+            pytest.fail(
+                f"`{' '.join(cmd)}` exited {proc.returncode} in {self.path}\n"
+                f"--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n{proc.stderr[-6000:]}"
+            )
+        return proc
+
+    def python(self, code: str) -> str:
+        """Run Python code in the project's own environment; return its stdout."""
+        return self.run("uv", "run", "--frozen", "python", "-c", code).stdout
+
+
+def project_env(tmp_path: Path) -> dict[str, str]:
+    """The environment a user's shell would give, minus this test run's virtualenv."""
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "MLFLOW_TRACKING_URI"}}
+    env.update(
+        GIT_AUTHOR_NAME="Test User",
+        GIT_AUTHOR_EMAIL="test@example.com",
+        GIT_COMMITTER_NAME="Test User",
+        GIT_COMMITTER_EMAIL="test@example.com",
+        PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
+        DVC_NO_ANALYTICS="1",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def render_project(tmp_path: Path, answers: dict[str, str]) -> Project:
+    """Render ``answers`` with copier and commit the result to a fresh git repository."""
+    path = render_copier(tmp_path / "project", answers)
+    proj = Project(path, project_env(tmp_path))
+    proj.run("git", "init", "-q", "-b", "main")
+    proj.run("git", "add", "-A")
+    proj.run("git", "commit", "-q", "-m", "Render from template")
+    if os.environ.get("TEMPLATE_TEST_NEWEST"):
+        # the scheduled job: newest releases the ranges allow, not the pinned date
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        proj.run("uv", "lock", "--upgrade", "--exclude-newer", now)
+    return proj
+
+
+def flags(answers: dict[str, str]) -> tuple[bool, bool]:
+    """Whether DVC and MLflow are on for these answers (auto follows the level)."""
+    level = int(answers["maturity_level"])
+
+    def on(toggle: str) -> bool:
+        value = answers.get(toggle, "auto")
+        return value == "true" or (value == "auto" and level >= 1)
+
+    return on("use_dvc"), on("use_mlflow")
+
+
+LOAD_AND_PREDICT = """
+import mlflow, pandas as pd
+model = mlflow.pyfunc.load_model("models:/{name}@{alias}")
+rows = pd.read_csv("data/processed/test.csv").head(25)
+predictions = model.predict(rows.drop(columns=["churn"]))
+assert len(predictions) == 25 and set(map(int, predictions)) <= {{0, 1}}, predictions
+client = mlflow.MlflowClient()
+print(client.get_model_version_by_alias("{name}", "{alias}").version)
+"""
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_project_runs_end_to_end(case: str, tmp_path: Path) -> None:
+    answers = CASES[case]
+    dvc_on, mlflow_on = flags(answers)
+    proj = render_project(tmp_path, answers)
+
+    # given a fresh render committed to git, when the user installs it
+    proj.run("make", "install")
+    assert (proj.path / "uv.lock").is_file(), "make install must create the lock to commit"
+    proj.run("uv", "sync", "--locked")  # the lock agrees with pyproject.toml
+
+    # then it lints clean and its own test suite passes
+    proj.run("make", "lint")
+    proj.run("make", "test")
+
+    # and its pipeline trains a model that beats the bar on held-out data
+    if dvc_on:
+        proj.run("make", "pipeline")
+        again = proj.run("uv", "run", "--frozen", "dvc", "repro")
+        assert "Data and pipelines are up to date" in again.stdout, again.stdout
+        check_dvc_remote(proj)
+    else:
+        proj.run("make", "train")
+    metrics = json.loads((proj.path / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["roc_auc"] >= 0.75, metrics
+
+    # batch predictions from the CLI
+    proj.run("make", "predict")
+    predictions = (proj.path / "data" / "predictions.csv").read_text(encoding="utf-8")
+    assert len(predictions.splitlines()) > 100, predictions[:500]
+
+    if mlflow_on:
+        name = answers.get("project_slug", "customer-churn")
+        challenger = proj.python(LOAD_AND_PREDICT.format(name=name, alias="challenger")).strip()
+        proj.run("make", "promote")
+        champion = proj.python(LOAD_AND_PREDICT.format(name=name, alias="champion")).strip()
+        assert champion == challenger, (champion, challenger)
+
+    # the git hooks work offline on everything the project holds
+    proj.run("git", "add", "-A")
+    proj.run("uv", "run", "--frozen", "pre-commit", "run", "--all-files")
+    print(f"{case} timings (s):", json.dumps({k: round(v, 1) for k, v in proj.timings.items()}))
+
+
+def check_dvc_remote(proj: Project) -> None:
+    """Push to the default local remote, lose the cache and outputs, pull them back."""
+    proj.run("uv", "run", "--frozen", "dvc", "push")
+    raw = proj.path / "data" / "raw" / "customers.csv"
+    before = raw.read_bytes()
+    shutil.rmtree(proj.path / ".dvc" / "cache")
+    shutil.rmtree(proj.path / "data")
+    proj.run("uv", "run", "--frozen", "dvc", "pull")
+    assert raw.read_bytes() == before
