@@ -29,7 +29,15 @@ from cookiecutter.prompt import prompt_for_config
 from packaging.specifiers import SpecifierSet
 
 from tests import rendering
-from tests.rendering import ANSWERS_FILE, ROOT, TEMPLATE, all_combinations, combo_id, tree
+from tests.rendering import (
+    ANSWERS_FILE,
+    ROOT,
+    TEMPLATE,
+    all_combinations,
+    combo_id,
+    resolve,
+    tree,
+)
 
 pytestmark = [
     pytest.mark.render,
@@ -48,7 +56,7 @@ ENGINES = ("copier", "cookiecutter")
 SUFFIX = COPIER_YML["_templates_suffix"]
 DISABLED = "__disabled__"
 # Component toggles -> the private cookiecutter variable that gates their files.
-COMPONENT_VARS = {"dvc": "__dvc", "mlflow": "__mlflow"}
+COMPONENT_VARS = {c: f"__{c}" for c in rendering.COMPONENTS}
 
 JINJA_MARKERS = re.compile(r"\{\{|\{%|\{#")
 # `${{ ... }}` is GitHub Actions' expression syntax, legal only in workflow files.
@@ -56,16 +64,6 @@ GITHUB_EXPRESSION_FILES = (".github/workflows/*.yml", ".github/workflows/*.yaml"
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def resolve(answers: dict[str, str]) -> dict[str, bool]:
-    """Which components the answers turn on: a toggle follows the level unless set explicitly."""
-    level = int(answers.get("maturity_level", COPIER_YML["maturity_level"]["default"]))
-    flags = {}
-    for component in COMPONENT_VARS:
-        value = str(answers.get(f"use_{component}", "auto")).lower()
-        flags[component] = level >= 1 if value == "auto" else value == "true"
-    return flags
 
 
 def resolved_key(answers: dict[str, str]) -> tuple[Any, ...]:
