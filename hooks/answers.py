@@ -60,3 +60,41 @@ def validate(answers: dict[str, Any], copier_yml: Path = COPIER_YML) -> list[str
             if message:
                 errors.append(message)
     return errors
+
+
+def resolve_components(answers: dict[str, Any], copier_yml: Path = COPIER_YML) -> dict[str, bool]:
+    """Which components a project's stored answers turn on, as copier.yml resolves them.
+
+    Renders the hidden ``cookiecutter`` answer of copier.yml (the one place where the
+    level and the toggles become component flags) and reads its ``__<component>`` keys.
+
+    Args:
+        answers: The answers, typed as copier stores them (``.copier-answers.yml``).
+        copier_yml: The template's copier.yml.
+
+    Returns:
+        Component name (``dvc``, ``mlflow``, ...) -> whether it is on.
+
+    """
+    questions = load_questions(copier_yml)
+    context: dict[str, Any] = {"_copier_conf": {"answers_file": ".copier-answers.yml"}}
+    for name, spec in questions.items():
+        if name in answers:
+            context[name] = answers[name]
+        elif name != "cookiecutter":
+            default = spec.get("default")
+            # string defaults are templates of earlier answers; constants are used as is
+            context[name] = _render(default, context) if isinstance(default, str) else default
+            context[name] = _cast(context[name], spec.get("type", "str"))
+    rendered = yaml.safe_load(_render(questions["cookiecutter"]["default"], context))
+    return {
+        key.removeprefix("__"): bool(value)
+        for key, value in rendered.items()
+        if key.startswith("__") and key != "__answers"
+    }
+
+
+def _render(template: str, context: dict[str, Any]) -> str:
+    """Render one Jinja expression of copier.yml, strictly."""
+    env = SandboxedEnvironment(undefined=StrictUndefined)
+    return env.from_string(template).render(context)
