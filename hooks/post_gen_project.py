@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 SUFFIX = ".jinja"
-DISABLED = "__disabled__"  # a conditional folder whose component is off
+DISABLED = "__disabled__"  # prefix of a conditional folder whose component is off
 
 
 def finish(root: Path) -> None:
@@ -18,7 +18,7 @@ def finish(root: Path) -> None:
     for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
         if not path.exists():
             continue
-        if path.name == DISABLED:
+        if path.is_dir() and path.name.startswith(DISABLED):
             shutil.rmtree(path)
         elif path.is_file() and path.name == SUFFIX:
             path.unlink()  # a conditional file whose component is off

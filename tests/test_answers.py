@@ -18,8 +18,8 @@ import pytest
 import yaml
 from cookiecutter.exceptions import FailedHookException
 
-from hooks.answers import validate
-from tests.rendering import ROOT, TEMPLATE, render_copier, tree
+from hooks.answers import resolve_components, validate
+from tests.rendering import ROOT, TEMPLATE, all_combinations, combo_id, render_copier, tree
 from tests.test_render import (
     assert_same_tree,
     data_file_errors,
@@ -287,12 +287,12 @@ def test_cookiecutter_json_mirrors_copier_questions() -> None:
             assert mirrored.replace("cookiecutter.", "") == str(spec["default"]), name
 
 
-def test_resolve_matches_the_level_table() -> None:
-    assert resolve({"maturity_level": "0", "use_dvc": "auto", "use_mlflow": "auto"}) == {
-        "dvc": False,
-        "mlflow": False,
+@pytest.mark.parametrize("answers", all_combinations(), ids=combo_id)
+def test_tests_resolve_components_as_the_template_does(answers: dict[str, str]) -> None:
+    # the tests derive expectations from the answers with their own table; it must
+    # agree with copier.yml's expression, which hooks.answers.resolve_components renders
+    typed: dict[str, Any] = {
+        k: (int(v) if k == "maturity_level" else yaml.safe_load(v) if k != "ci_provider" else v)
+        for k, v in answers.items()
     }
-    assert resolve({"maturity_level": "1", "use_dvc": "false", "use_mlflow": "auto"}) == {
-        "dvc": False,
-        "mlflow": True,
-    }
+    assert resolve_components(typed) == resolve(answers)

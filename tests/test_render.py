@@ -191,7 +191,7 @@ def template_syntax_problems(project: Path) -> list[str]:
             problems.append(f"unrendered path: {rel}")
         if path.name.endswith(SUFFIX):
             problems.append(f"template suffix left: {rel}")
-        if path.name == DISABLED:
+        if path.name.startswith(DISABLED):
             problems.append(f"disabled-component sentinel left: {rel}")
         if path.is_file() and (text := text_of(path)) is not None:
             problems.extend(leftover_jinja(rel, text))
@@ -225,7 +225,7 @@ def render_source_path(rel: str, context: dict[str, Any]) -> str | None:
     """Where a template path lands for ``context``; None when a part renders it away."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
     parts = [env.from_string(part).render(cookiecutter=context) for part in rel.split("/")]
-    if any(part in {"", SUFFIX, DISABLED} for part in parts):
+    if any(part in {"", SUFFIX} or part.startswith(DISABLED) for part in parts):
         return None
     parts[-1] = parts[-1].removesuffix(SUFFIX)
     return "/".join(parts)

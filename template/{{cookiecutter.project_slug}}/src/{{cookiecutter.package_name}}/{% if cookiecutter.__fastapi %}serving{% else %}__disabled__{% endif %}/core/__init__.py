@@ -1,0 +1,1 @@
+"""The service's settings, model loading and monitoring."""
