@@ -1,0 +1,1 @@
+"""Benchmarks of rendered projects (run by hand; pytest only smoke-tests them)."""
