@@ -1,12 +1,12 @@
 """Predictions for one customer or a batch."""
 
 from fastapi import APIRouter, HTTPException, status
+from fastapi.responses import JSONResponse
 
 from ...core.monitoring import count_predictions
 from ...schemas import (
     BatchPredictionRequest,
     BatchPredictionResponse,
-    Prediction,
     PredictionRequest,
     PredictionResponse,
 )
@@ -15,21 +15,24 @@ from ..deps import ModelDep, SettingsDep
 router = APIRouter(prefix="/predict", tags=["predict"])
 
 
-@router.post("")
-async def predict(record: PredictionRequest, model: ModelDep) -> PredictionResponse:  # type: ignore[valid-type]
+# The routes build their JSON directly: FastAPI would otherwise validate each answer
+# against the response model again (~5% of throughput). response_model keeps the
+# OpenAPI schema, which the tests check every answer against.
+@router.post("", response_model=PredictionResponse)
+async def predict(record: PredictionRequest, model: ModelDep) -> JSONResponse:  # type: ignore[valid-type]
     """Predict whether one customer will churn."""
     probability = model.probability(record)
     prediction = int(probability >= model.info.threshold)
     count_predictions(prediction, 1)
-    return PredictionResponse(
-        prediction=prediction, probability=probability, model_version=model.info.version
+    return JSONResponse(
+        {"prediction": prediction, "probability": probability, "model_version": model.info.version}
     )
 
 
-@router.post("/batch")
+@router.post("/batch", response_model=BatchPredictionResponse)
 async def predict_batch(
     batch: BatchPredictionRequest, model: ModelDep, settings: SettingsDep
-) -> BatchPredictionResponse:
+) -> JSONResponse:
     """Predict churn for many customers in one vectorised call of the model."""
     count = len(batch.records)
     if count > settings.MAX_BATCH_SIZE:
@@ -48,11 +51,13 @@ async def predict_batch(
     probabilities = model.probabilities(batch.records)
     predictions = (probabilities >= model.info.threshold).astype(int)
     count_predictions(int(predictions.sum()), count)
-    return BatchPredictionResponse(
-        predictions=[
-            Prediction(prediction=p, probability=q)
-            for p, q in zip(predictions.tolist(), probabilities.tolist(), strict=True)
-        ],
-        count=count,
-        model_version=model.info.version,
+    return JSONResponse(
+        {
+            "predictions": [
+                {"prediction": p, "probability": q}
+                for p, q in zip(predictions.tolist(), probabilities.tolist(), strict=True)
+            ],
+            "count": count,
+            "model_version": model.info.version,
+        }
     )
