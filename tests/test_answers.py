@@ -218,19 +218,17 @@ def test_odd_but_valid_answers_render_identically(renders: Any, answers: dict[st
         assert str(stored[name]).lower() == value.lower()
     slug = stored["project_slug"]
     assert cookiecutter_project.name == slug
-    if (copier_project / "src").is_dir():
-        assert (copier_project / "src" / stored["package_name"] / "__init__.py").is_file()
+    assert (copier_project / "src" / stored["package_name"] / "__init__.py").is_file()
     for project in (copier_project, cookiecutter_project):
         assert not template_syntax_problems(project)
         assert not data_file_errors(project)
-    if (copier_project / "pyproject.toml").is_file():
-        pyproject = tomllib.loads((copier_project / "pyproject.toml").read_text(encoding="utf-8"))
-        assert pyproject["project"]["name"] == slug
-        assert pyproject["project"]["description"] == stored["description"]
-        assert (
-            bool(dependency_names(pyproject) & {"mlflow", "mlflow-skinny"})
-            is resolve(answers)["mlflow"]
-        )
+    pyproject = tomllib.loads((copier_project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["name"] == slug
+    assert pyproject["project"]["description"] == stored["description"]
+    assert (
+        bool(dependency_names(pyproject) & {"mlflow", "mlflow-skinny"})
+        is resolve(answers)["mlflow"]
+    )
 
 
 @pytest.mark.parametrize("answers", GOOD_CASES.values(), ids=GOOD_CASES.keys())
