@@ -15,6 +15,8 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 COPIER_YML = Path(__file__).resolve().parent.parent / "copier.yml"
+# Copier renders its expressions in a sandbox with strict undefined; so do we.
+_JINJA = SandboxedEnvironment(undefined=StrictUndefined)
 
 
 def load_questions(copier_yml: Path = COPIER_YML) -> dict[str, dict[str, Any]]:
@@ -44,7 +46,6 @@ def validate(answers: dict[str, Any], copier_yml: Path = COPIER_YML) -> list[str
         elif not isinstance(spec.get("default"), str):
             # computed constants such as python_reserved_names
             context[name] = spec.get("default")
-    env = SandboxedEnvironment(undefined=StrictUndefined)
     errors = []
     for name, spec in questions.items():
         if name not in answers:
@@ -56,7 +57,7 @@ def validate(answers: dict[str, Any], copier_yml: Path = COPIER_YML) -> list[str
                 errors.append(f"{name} must be one of {allowed}, got {answers[name]!r}")
                 continue
         if "validator" in spec:
-            message = env.from_string(spec["validator"]).render(context).strip()
+            message = _render(spec["validator"], context).strip()
             if message:
                 errors.append(message)
     return errors
@@ -96,5 +97,4 @@ def resolve_components(answers: dict[str, Any], copier_yml: Path = COPIER_YML) -
 
 def _render(template: str, context: dict[str, Any]) -> str:
     """Render one Jinja expression of copier.yml, strictly."""
-    env = SandboxedEnvironment(undefined=StrictUndefined)
-    return env.from_string(template).render(context)
+    return _JINJA.from_string(template).render(context)

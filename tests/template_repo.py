@@ -10,14 +10,8 @@ from typing import Any
 
 import copier
 
+from tests.projects import GIT_IDENTITY
 from tests.rendering import ROOT
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test User",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test User",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-}
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -25,7 +19,7 @@ def git(cwd: Path, *args: str) -> str:
     proc = subprocess.run(
         ["git", *args],
         cwd=cwd,
-        env={**os.environ, **GIT_ENV},
+        env={**os.environ, **GIT_IDENTITY},
         capture_output=True,
         text=True,
         check=False,

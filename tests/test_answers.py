@@ -19,22 +19,25 @@ import yaml
 from cookiecutter.exceptions import FailedHookException
 
 from hooks.answers import resolve_components, validate
-from tests.rendering import ROOT, TEMPLATE, all_combinations, combo_id, render_copier, tree
+from tests.rendering import (
+    ROOT,
+    TEMPLATE,
+    all_combinations,
+    combo_id,
+    render_copier,
+    resolve,
+    tree,
+)
 from tests.test_render import (
     assert_same_tree,
     data_file_errors,
     dependency_names,
     read_answers,
-    resolve,
     ruff_problems,
     template_syntax_problems,
 )
 
-pytestmark = [
-    pytest.mark.render,
-    # the template is rendered from the working tree, edits included, on purpose
-    pytest.mark.filterwarnings("ignore::copier.errors.DirtyLocalWarning"),
-]
+pytestmark = pytest.mark.render
 
 COPIER_YML: dict[str, Any] = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
 COOKIECUTTER_JSON: dict[str, Any] = json.loads(

@@ -22,10 +22,7 @@ import yaml
 
 from tests.rendering import ROOT, all_combinations, combo_id, resolve
 
-pytestmark = [
-    pytest.mark.lint,
-    pytest.mark.filterwarnings("ignore::copier.errors.DirtyLocalWarning"),
-]
+pytestmark = pytest.mark.lint
 
 BIN = Path(sys.executable).parent  # the linters ship as wheels in this venv
 # checkov pins an old networkx, so it runs from its own environment (uv tool run).

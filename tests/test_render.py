@@ -39,11 +39,7 @@ from tests.rendering import (
     tree,
 )
 
-pytestmark = [
-    pytest.mark.render,
-    # the template is rendered from the working tree, edits included, on purpose
-    pytest.mark.filterwarnings("ignore::copier.errors.DirtyLocalWarning"),
-]
+pytestmark = pytest.mark.render
 
 COMBOS = all_combinations()
 SOURCE = TEMPLATE / "{{cookiecutter.project_slug}}"  # the rendered tree, as written

@@ -9,17 +9,13 @@ All projects share uv's cache, so only the first install downloads anything.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.rendering import render_copier
+from tests.projects import Project, render_project
+from tests.rendering import resolve
 
 pytestmark = pytest.mark.run
 
@@ -36,79 +32,6 @@ CASES = {
 }
 
 
-@dataclass
-class Project:
-    """A rendered project and the commands run in it, with their timings."""
-
-    path: Path
-    env: dict[str, str]
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def run(self, *cmd: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-        """Run ``cmd`` in the project; fail the test with its output if it fails."""
-        started = time.perf_counter()
-        proc = subprocess.run(
-            cmd,
-            cwd=self.path,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        self.timings[" ".join(cmd)] = time.perf_counter() - started
-        if proc.returncode != 0:
-            pytest.fail(
-                f"`{' '.join(cmd)}` exited {proc.returncode} in {self.path}\n"
-                f"--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n{proc.stderr[-6000:]}"
-            )
-        return proc
-
-    def python(self, code: str) -> str:
-        """Run Python code in the project's own environment; return its stdout."""
-        return self.run("uv", "run", "--frozen", "python", "-c", code).stdout
-
-
-def project_env(tmp_path: Path) -> dict[str, str]:
-    """The environment a user's shell would give, minus this test run's virtualenv."""
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "MLFLOW_TRACKING_URI"}}
-    env.update(
-        GIT_AUTHOR_NAME="Test User",
-        GIT_AUTHOR_EMAIL="test@example.com",
-        GIT_COMMITTER_NAME="Test User",
-        GIT_COMMITTER_EMAIL="test@example.com",
-        PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
-        DVC_NO_ANALYTICS="1",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    return env
-
-
-def render_project(tmp_path: Path, answers: dict[str, str]) -> Project:
-    """Render ``answers`` with copier and commit the result to a fresh git repository."""
-    path = render_copier(tmp_path / "project", answers)
-    proj = Project(path, project_env(tmp_path))
-    proj.run("git", "init", "-q", "-b", "main")
-    proj.run("git", "add", "-A")
-    proj.run("git", "commit", "-q", "-m", "Render from template")
-    if os.environ.get("TEMPLATE_TEST_NEWEST"):
-        # the scheduled job: newest releases the ranges allow, not the pinned date
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        proj.run("uv", "lock", "--upgrade", "--exclude-newer", now)
-    return proj
-
-
-def flags(answers: dict[str, str]) -> tuple[bool, bool]:
-    """Whether DVC and MLflow are on for these answers (auto follows the level)."""
-    level = int(answers["maturity_level"])
-
-    def on(toggle: str) -> bool:
-        value = answers.get(toggle, "auto")
-        return value == "true" or (value == "auto" and level >= 1)
-
-    return on("use_dvc"), on("use_mlflow")
-
-
 LOAD_AND_PREDICT = """
 import mlflow, pandas as pd
 model = mlflow.pyfunc.load_model("models:/{name}@{alias}")
@@ -123,7 +46,8 @@ print(client.get_model_version_by_alias("{name}", "{alias}").version)
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_project_runs_end_to_end(case: str, tmp_path: Path) -> None:
     answers = CASES[case]
-    dvc_on, mlflow_on = flags(answers)
+    components = resolve(answers)
+    dvc_on, mlflow_on = components["dvc"], components["mlflow"]
     proj = render_project(tmp_path, answers)
 
     # given a fresh render committed to git, when the user installs it

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from tests.benchmarks.serve_bench import held_out_records
+from tests.projects import Project, render_project
 from tests.services import HttpService, Reply, call, package_name, uvicorn_app
-from tests.test_run import Project, render_project
 
 pytestmark = pytest.mark.run
 

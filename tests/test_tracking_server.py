@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.projects import render_project
 from tests.services import call, mlflow_server, postgres, uvicorn_app
-from tests.test_run import render_project
 
 pytestmark = pytest.mark.run
 

@@ -51,12 +51,12 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.rendering import render_copier
+from tests.projects import CommandError, Project, project_env, render_project
 from tests.services import HOST, HttpService, free_port, http_service, uvicorn_app
 
 FEATURE_TYPES: dict[str, Callable[[str], Any]] = {
@@ -101,64 +101,11 @@ def say(message: str) -> None:
 # --- the project ---------------------------------------------------------------------------
 
 
-@dataclass
-class Project:
-    """A rendered project and the environment its commands run in."""
-
-    path: Path
-    env: dict[str, str]
-    slug: str = "customer-churn"
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def run(self, *cmd: str, timeout: float = 900) -> str:
-        """Run a command in the project; raise with its output if it fails."""
-        first, *rest = " ".join(cmd).splitlines()
-        shown = f"{first} ..." if rest else first
-        say(f"  $ {shown}")
-        started = time.perf_counter()
-        proc = subprocess.run(
-            cmd,
-            cwd=self.path,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        self.timings[shown] = round(time.perf_counter() - started, 1)
-        if proc.returncode != 0:
-            msg = (
-                f"`{' '.join(cmd)}` exited {proc.returncode} in {self.path}\n"
-                f"--- stdout ---\n{proc.stdout[-4000:]}\n--- stderr ---\n{proc.stderr[-4000:]}"
-            )
-            raise BenchError(msg)
-        return proc.stdout
-
-
-def project_env(home: Path) -> dict[str, str]:
-    """A user's shell environment, minus this process's virtualenv and tracking server."""
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "MLFLOW_TRACKING_URI"}}
-    env.update(
-        GIT_AUTHOR_NAME="Benchmark",
-        GIT_AUTHOR_EMAIL="benchmark@example.com",
-        GIT_COMMITTER_NAME="Benchmark",
-        GIT_COMMITTER_EMAIL="benchmark@example.com",
-        PRE_COMMIT_HOME=str(home / "pre-commit-home"),
-        DVC_NO_ANALYTICS="1",
-        MLFLOW_DISABLE_TELEMETRY="true",
-        DO_NOT_TRACK="1",
-    )
-    return env
-
-
 def prepare_project(workdir: Path) -> Project:
     """Render a level-2 project, install it, train, validate and promote its model."""
     say(f"rendering a level-2 project into {workdir / 'project'}")
-    path = render_copier(workdir / "project", {"maturity_level": "2"})
-    proj = Project(path, project_env(workdir))
-    proj.run("git", "init", "-q", "-b", "main")
-    proj.run("git", "add", "-A")
-    proj.run("git", "commit", "-q", "-m", "Render from template")
+    proj = render_project(workdir, {"maturity_level": "2"}, echo=say)
+    path = proj.path
     say("installing (make install)")
     proj.run("make", "install")
     say("training and registering the model (make pipeline, then make promote: validate first)")
@@ -194,7 +141,7 @@ def project_versions(proj: Project) -> dict[str, str]:
         "found['python'] = platform.python_version()\n"
         "print(json.dumps(found))\n"
     )
-    return json.loads(proj.run("uv", "run", "--frozen", "python", "-c", code))
+    return json.loads(proj.python(code))
 
 
 # --- the servers ---------------------------------------------------------------------------
@@ -520,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"the machine is busy (load average {load:.2f}): the numbers will be noisy")
     try:
         if args.project:
-            proj = Project(args.project.resolve(), project_env(workdir))
+            proj = Project(args.project.resolve(), project_env(workdir), echo=say)
             say(f"reusing {proj.path}")
         else:
             proj = prepare_project(workdir)
@@ -574,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"{errors} requests failed during the load: see wrk_output in {args.output}")
             return 1
         return 0
-    except BenchError as error:
+    except (BenchError, CommandError) as error:
         say(f"failed: {error}")
         return 1
     finally:
