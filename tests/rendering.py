@@ -12,21 +12,39 @@ from pathlib import Path
 from typing import Any
 
 import copier
+from allpairspy import AllPairs
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template"  # cookiecutter's template folder (holds cookiecutter.json)
 ANSWERS_FILE = ".copier-answers.yml"
 
-LEVELS = (0, 1, 2)
-# component -> (its question, the level from which "auto" turns it on, on value, off value)
+LEVELS = (0, 1, 2, 3)
+# component -> (its question, the level from which "auto" turns it on (None: never),
+# its on value, its off value)
 COMPONENTS = {
     "dvc": ("use_dvc", 1, "true", "false"),
     "mlflow": ("use_mlflow", 1, "true", "false"),
     "fastapi": ("use_fastapi", 2, "true", "false"),
     "docker": ("use_docker", 2, "true", "false"),
     "github": ("ci_provider", 2, "github", "none"),
+    "aws": ("cloud_provider", 3, "aws", "none"),
+    "gcp": ("cloud_provider", None, "gcp", "none"),
+    "monitoring": ("use_monitoring", 3, "true", "false"),
+    "feast": ("use_feature_store", 3, "true", "false"),
+    "retraining": ("use_retraining", 3, "true", "false"),
+    "governance": ("use_governance", 2, "true", "false"),
 }
-TOGGLES = tuple(question for question, *_ in COMPONENTS.values())
+TOGGLES = tuple(dict.fromkeys(question for question, *_ in COMPONENTS.values()))
+BOOLEAN_TOGGLES = tuple(t for t in TOGGLES if t.startswith("use_"))
+# component -> the components it needs (copier.yml's validators refuse the rest)
+REQUIRES = {
+    "docker": ("fastapi",),
+    "aws": ("docker", "mlflow"),
+    "gcp": ("docker", "mlflow"),
+    "monitoring": ("fastapi",),
+    "retraining": ("dvc", "mlflow"),
+    "governance": ("mlflow",),
+}
 
 
 def resolve(answers: dict[str, str]) -> dict[str, bool]:
@@ -35,31 +53,62 @@ def resolve(answers: dict[str, str]) -> dict[str, bool]:
     flags = {}
     for component, (question, from_level, on, _off) in COMPONENTS.items():
         value = str(answers.get(question, "auto")).lower()
-        flags[component] = level >= from_level if value == "auto" else value == on
+        if value == "auto":
+            flags[component] = from_level is not None and level >= from_level
+        else:
+            flags[component] = value == on
     return flags
 
 
 def is_valid(flags: dict[str, bool]) -> bool:
-    """The rules copier.yml enforces between components (the image runs the API)."""
-    return not (flags["docker"] and not flags["fastapi"])
+    """The rules copier.yml enforces between components."""
+    return all(
+        flags[need] for component, needs in REQUIRES.items() if flags[component] for need in needs
+    )
+
+
+def _question_values() -> dict[str, list[str]]:
+    """Every explicit value of every toggle question (``auto`` aside)."""
+    values: dict[str, list[str]] = {}
+    for question, _from, on, off in COMPONENTS.values():
+        values.setdefault(question, [])
+        for value in (on, off):
+            if value not in values[question]:
+                values[question].append(value)
+    return values
 
 
 def all_combinations() -> list[dict[str, str]]:
-    """Every level with all toggles on auto, and with every valid explicit on/off set.
+    """Every level with all toggles on auto, plus pairwise-covering explicit answers.
 
-    Rendered files depend only on the level and the resolved components, so this
-    covers every distinct tree without the full product of the three-valued toggles.
+    Rendered files depend only on the level and the resolved components. The full
+    product of the explicit values (over 2,000 sets per level) is far more than any
+    file condition needs: they combine at most two components, so every valid pair of
+    (level or toggle value, toggle value) appearing in some set is enough.
+    allpairspy builds that covering set; its filter drops sets copier.yml refuses.
     """
-    combos = []
-    for level in LEVELS:
-        combos.append({"maturity_level": str(level), **dict.fromkeys(TOGGLES, "auto")})
-        for values in itertools.product((True, False), repeat=len(COMPONENTS)):
-            flags = dict(zip(COMPONENTS, values, strict=True))
-            if not is_valid(flags):
-                continue
-            answers = {"maturity_level": str(level)}
-            for component, (question, _from, on, off) in COMPONENTS.items():
-                answers[question] = on if flags[component] else off
+    combos = [{"maturity_level": str(level), **dict.fromkeys(TOGGLES, "auto")} for level in LEVELS]
+    values = _question_values()
+    names = ["maturity_level", *values]
+
+    def valid(row: list[str]) -> bool:
+        # allpairspy checks partial rows too: a partial row is valid if some completion is
+        answers = dict(zip(names, row, strict=False))
+        missing = [n for n in names if n not in answers]
+        options = [values.get(n, [str(lv) for lv in LEVELS]) for n in missing]
+        return any(
+            is_valid(resolve({**answers, **dict(zip(missing, rest, strict=True))}))
+            for rest in itertools.product(*options)
+        )
+
+    parameters = [[str(level) for level in LEVELS], *values.values()]
+    for row in AllPairs(parameters, filter_func=valid):
+        combos.append(dict(zip(names, row, strict=True)))
+    # what users do most: take the top level and switch one component off
+    top = {"maturity_level": str(LEVELS[-1]), **dict.fromkeys(TOGGLES, "auto")}
+    for question, _from, _on, off in COMPONENTS.values():
+        answers = {**top, question: off}
+        if is_valid(resolve(answers)) and answers not in combos:
             combos.append(answers)
     return combos
 
@@ -67,7 +116,7 @@ def all_combinations() -> list[dict[str, str]]:
 def combo_id(answers: dict[str, str]) -> str:
     """A short, readable test id for a set of answers."""
     short = {
-        k.removeprefix("use_").removeprefix("maturity_").removeprefix("ci_"): v
+        k.removeprefix("use_").removeprefix("maturity_").removesuffix("_provider"): v
         for k, v in answers.items()
     }
     return "-".join(f"{k}={v}" for k, v in short.items())
@@ -78,7 +127,7 @@ def _copier_data(answers: dict[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = dict(answers)
     if "maturity_level" in data:
         data["maturity_level"] = int(data["maturity_level"])
-    for toggle in TOGGLES:
+    for toggle in BOOLEAN_TOGGLES:
         if data.get(toggle) in {"true", "false"}:
             data[toggle] = data[toggle] == "true"
     return data

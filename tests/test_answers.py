@@ -79,6 +79,37 @@ BAD_VALUES = [
     ("slug-too-long", {"project_slug": "x" * 41}, "project_slug must be at most 40 characters"),
     ("package-too-long", {"package_name": "x" * 41}, "package_name must be at most 40 characters"),
     ("author-backslash", {"author_name": "Data\\Team"}, "author_name must not contain"),
+    # rules between components (the question named first is the one refused)
+    (
+        "docker-without-api",
+        {"use_docker": "true", "use_fastapi": "false"},
+        "use_docker needs use_fastapi",
+    ),
+    (
+        "cloud-without-image",
+        {"cloud_provider": "aws", "maturity_level": "1"},
+        "cloud_provider needs use_docker and use_mlflow",
+    ),
+    (
+        "gcp-without-mlflow",
+        {"cloud_provider": "gcp", "maturity_level": "3", "use_mlflow": "false"},
+        "cloud_provider needs use_docker and use_mlflow",
+    ),
+    (
+        "monitoring-without-api",
+        {"use_monitoring": "true", "maturity_level": "1"},
+        "use_monitoring needs use_fastapi",
+    ),
+    (
+        "retraining-without-dvc",
+        {"use_retraining": "true", "maturity_level": "3", "use_dvc": "false"},
+        "use_retraining needs use_dvc and use_mlflow",
+    ),
+    (
+        "governance-without-mlflow",
+        {"use_governance": "true", "use_mlflow": "false"},
+        "use_governance needs use_mlflow",
+    ),
 ]
 # An empty name still gives a folder name ("unnamed"), so cookiecutter reaches the hook
 # that names the rule instead of stopping on "directory already exists".
@@ -89,6 +120,7 @@ BAD_CHOICES = [
     ("level-7", {"maturity_level": "7"}, "maturity_level"),
     ("dvc-maybe", {"use_dvc": "maybe"}, "use_dvc"),
     ("mlflow-2", {"use_mlflow": "2"}, "use_mlflow"),
+    ("cloud-azure", {"cloud_provider": "azure"}, "cloud_provider"),
     ("python-3.9", {"python_version": "3.9"}, "python_version"),
     ("license-gpl", {"license": "GPL-3.0"}, "license"),
 ]
@@ -293,7 +325,7 @@ def test_tests_resolve_components_as_the_template_does(answers: dict[str, str]) 
     # the tests derive expectations from the answers with their own table; it must
     # agree with copier.yml's expression, which hooks.answers.resolve_components renders
     typed: dict[str, Any] = {
-        k: (int(v) if k == "maturity_level" else yaml.safe_load(v) if k != "ci_provider" else v)
+        k: (int(v) if k == "maturity_level" else yaml.safe_load(v) if k.startswith("use_") else v)
         for k, v in answers.items()
     }
     assert resolve_components(typed) == resolve(answers)
