@@ -150,3 +150,62 @@ def move_path(template: TemplateRepo, new: str, old: str) -> None:
     """Put the rendered tree's file ``new`` at its former place ``old``."""
     (template.project / old).parent.mkdir(parents=True, exist_ok=True)
     (template.project / new).rename(template.project / old)
+
+
+# -- the previous release --------------------------------------------------------------------
+# Update tests compare "previous release updated to this one" with "this one rendered
+# fresh". The previous release is this repository's latest real tag when its history has
+# one; otherwise (no release renamed or moved anything yet) it is built from this one:
+# one question and one file as they were before a rename and a move, and this release
+# ships their migrations, so a migration that goes missing shows up as a difference.
+
+PREVIOUS, CURRENT = "v1.0.0", "v2.0.0"
+RENAMED = ("contact_email", "author_email")  # (old, new) question names
+MOVED = (  # (old, new) places of a file in the rendered tree
+    "src/{{cookiecutter.package_name}}/metrics.py",
+    "src/{{cookiecutter.package_name}}/core/metrics.py",
+)
+RENAME = migration(CURRENT, "rename_answers", "=".join(RENAMED), stage="before")
+MOVE = migration(
+    CURRENT,
+    "move_paths",
+    "=".join(path.replace("{{cookiecutter.package_name}}", "{{ package_name }}") for path in MOVED),
+)
+
+
+def latest_release_tag() -> str | None:
+    """This repository's newest release tag before HEAD, if its history has one."""
+    proc = subprocess.run(
+        ["git", "describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", "HEAD^"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def release_previous(path: Path) -> TemplateRepo:
+    """A template repository whose newest tag is the previous release.
+
+    Copy projects from it, then call :func:`release_current`.
+    """
+    tag = latest_release_tag()
+    if tag:
+        template = TemplateRepo(path, ref=tag)
+        template.release(tag)
+        return template
+    template = TemplateRepo(path)
+    rename_question(template, RENAMED[1], old=RENAMED[0])
+    move_path(template, MOVED[1], old=MOVED[0])
+    template.release(PREVIOUS, "previous release: before a rename and a move")
+    return template
+
+
+def release_current(template: TemplateRepo, *, migrations: bool = True) -> None:
+    """Tag this repository's working tree as the next release (with the migrations)."""
+    synthetic = latest_release_tag() is None
+    template.copy_working_tree()
+    if synthetic and migrations:
+        template.add_migrations(RENAME, MOVE)
+    template.release(CURRENT if synthetic else "v9999.0.0", "this release")

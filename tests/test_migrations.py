@@ -17,10 +17,12 @@ from copier.errors import UnsafeTemplateError
 
 from tests.rendering import ROOT
 from tests.template_repo import (
+    MOVE,
+    MOVED,
+    RENAME,
     TemplateRepo,
     commit_all,
     copy,
-    migration,
     move_path,
     rename_question,
     update,
@@ -30,14 +32,6 @@ from tests.test_update import answers, files_with_conflicts
 pytestmark = pytest.mark.update
 
 EMAIL = "ml-platform@example.org"
-METRICS = "src/{{cookiecutter.package_name}}/core/metrics.py"
-OLD_METRICS = "src/{{cookiecutter.package_name}}/metrics.py"
-RENAME = migration("v2.0.0", "rename_answers", "contact_email=author_email", stage="before")
-MOVE = migration(
-    "v2.0.0",
-    "move_paths",
-    "src/{{ package_name }}/metrics.py=src/{{ package_name }}/core/metrics.py",
-)
 
 
 @pytest.mark.parametrize("with_migration", [True, False], ids=["migration", "no-migration"])
@@ -79,7 +73,7 @@ def test_renamed_question_keeps_the_old_answer(tmp_path: Path, with_migration: b
 def moved(tmp_path: Path) -> TemplateRepo:
     """v1.0.0 has core/metrics.py one folder up; v2.0.0 moves it, with its migration."""
     template = TemplateRepo(tmp_path / "template-repo")
-    move_path(template, METRICS, old=OLD_METRICS)
+    move_path(template, MOVED[1], old=MOVED[0])
     template.release("v1.0.0", "v1: metrics.py in the package root")
     return template
 
@@ -87,7 +81,7 @@ def moved(tmp_path: Path) -> TemplateRepo:
 def release_move(template: TemplateRepo) -> None:
     """Release v2.0.0: the file at its new place, its content changed too, the migration."""
     template.copy_working_tree()
-    metrics = template.project / METRICS
+    metrics = template.project / MOVED[1]
     metrics.write_text(metrics.read_text(encoding="utf-8") + "\n# v2: moved into core/\n")
     template.add_migrations(MOVE)
     template.release("v2.0.0", "v2: metrics.py moved into core/")

@@ -82,6 +82,8 @@ def main(argv: list[str]) -> int:
         return 2
     # only pairs the update just moved: NEW rendered now, not committed before
     moved = [(o, n) for o, n in pairs if Path(n).is_file() and committed(n) is None]
+    # nothing to merge where the user's file is already what the update rendered
+    moved = [(o, n) for o, n in moved if committed(o) != Path(n).read_text(encoding="utf-8")]
     if not moved:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
