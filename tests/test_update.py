@@ -337,3 +337,22 @@ def test_switching_a_component_off_deletes_its_files_edited_or_not(
     fresh = fresh_copy(template, tmp_path / "fresh", **{**start, **change})
     assert same_files(project, fresh, ignore={"README.md", "params.yaml", user_file}) == []
     assert files_with_conflicts(project) == []
+
+
+def test_make_template_update_applies_a_newer_release(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    # given a project on the newest release: the Make targets say so and change nothing
+    project = Project(copy(template, tmp_path / "project", maturity_level=0), project_env(tmp_path))
+    assert "Already on the newest" in project.run("make", "template-update").stdout
+
+    # when the template releases v2.0.0
+    (template.project / "CONTRIBUTING.md").write_text("# Contributing\n", encoding="utf-8")
+    template.release("v2.0.0", "v2: contributing guide")
+    check = project.run("make", "template-check")
+    project.run("make", "template-update")
+
+    # then the check saw it and the update brought it in, as the scheduled workflow does
+    assert "2.0.0" in check.stdout + check.stderr
+    assert (project.path / "CONTRIBUTING.md").is_file()
+    assert answers(project.path)["_commit"] == "v2.0.0"
