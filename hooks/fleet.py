@@ -36,6 +36,12 @@ COMPONENT_MARKERS = {
     "fastapi": ("src/*/serving/main.py",),
     "docker": ("Dockerfile",),
     "github": (".github/workflows/ci.yml",),
+    "aws": ("infra",),
+    "gcp": ("infra",),
+    "monitoring": ("src/*/jobs/drift.py",),
+    "feast": ("feature_repo/feature_store.yaml",),
+    "retraining": ("src/*/jobs/rollback.py",),
+    "governance": ("model_card.yaml",),
 }
 
 app = typer.Typer(

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.rendering import ROOT
+from hooks.fleet import COMPONENT_MARKERS
+from tests.rendering import COMPONENTS, ROOT
 from tests.template_repo import TemplateRepo, commit_all, copy
 
 pytestmark = pytest.mark.update
@@ -40,7 +41,9 @@ def fleet_projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     readme.write_text(readme.read_text(encoding="utf-8") + "\nv2 note.\n")
     template.release("v1.1.0", "v1.1.0")
     new = copy(template, base / "new-level0", maturity_level=0)
-    return {"old": old, "broken": broken, "new": new}
+    # level 2 without governance: its model card is not part of the template yet
+    serving = copy(template, base / "new-level2", maturity_level=2, use_governance=False)
+    return {"old": old, "broken": broken, "new": new, "serving": serving}
 
 
 def test_json_report_gives_version_update_level_and_components(
@@ -59,6 +62,9 @@ def test_json_report_gives_version_update_level_and_components(
     assert new["template_version"] == "v1.1.0"
     assert new["update_available"] is False
     assert new["components"] == []
+    serving = reports["new-level2"]
+    assert serving["components"] == ["docker", "dvc", "fastapi", "github", "mlflow"]
+    assert serving["violations"] == []
     # a deleted component is a violation even without a policy
     assert proc.returncode == 1
 
@@ -92,3 +98,9 @@ def test_conforming_project_passes_and_a_non_project_is_reported(
     proc = fleet(str(tmp_path), "--json")
     assert proc.returncode == 1
     assert "no .copier-answers.yml" in json.loads(proc.stdout)[0]["violations"][0]
+
+
+def test_every_component_has_marker_files() -> None:
+    # a component without markers could be deleted from a project unnoticed
+    assert set(COMPONENT_MARKERS) == set(COMPONENTS)
+    assert all(COMPONENT_MARKERS.values())

@@ -150,6 +150,13 @@ def makefile_targets(project: Path) -> set[str]:
     return set(re.findall(r"^([a-z][a-z-]*):", text, flags=re.MULTILINE))
 
 
+# The only jobs that may write, and what they may write; every other job reads at most.
+WRITE_ALLOWED = {
+    ("cd.yml", "image"): {"packages"},
+    ("template-update.yml", "update"): {"contents", "pull-requests"},
+}
+
+
 def policy_problems(project: Path) -> list[str]:
     """Where the rendered workflows break the template's workflow policy."""
     problems = []
@@ -172,7 +179,7 @@ def policy_problems(project: Path) -> list[str]:
             if "timeout-minutes" not in job:
                 problems.append(f"{where}: no timeout-minutes")
             write = {k for k, v in (job.get("permissions") or {}).items() if v == "write"}
-            if write - {"packages"} or (write and job_id != "image"):
+            if write - WRITE_ALLOWED.get((name, job_id), set()):
                 problems.append(f"{where}: write permissions {sorted(write)}")
             for step in job.get("steps", []):
                 checkout = step.get("uses", "").startswith("actions/checkout@")
@@ -210,7 +217,9 @@ def test_rendered_workflows_have_the_jobs_the_components_need(
     project = renders.get("copier", answers)
     flags = resolve(answers)
     workflows = {p.stem: load_yaml(p) for p in workflow_files(project)}
-    expected = {"ci"} | when(flags["docker"], "cd") | when(flags["mlflow"], "promote")
+    expected = (
+        {"ci", "template-update"} | when(flags["docker"], "cd") | when(flags["mlflow"], "promote")
+    )
     assert set(workflows) == expected
 
     def runs(job: dict[str, Any]) -> list[str]:
@@ -243,6 +252,21 @@ def test_rendered_workflows_have_the_jobs_the_components_need(
         assert runs(job)[-2:] == ["make validate", "make promote"]
         skipped = promote["jobs"]["no-tracking-server"]
         assert skipped["if"] == "${{ vars.MLFLOW_TRACKING_URI == '' }}"
+
+
+@pytest.mark.parametrize("answers", WORKFLOW_VARIANTS[:1], ids=variant_id)
+def test_template_update_workflow_opens_a_pull_request(
+    renders: Any, answers: dict[str, str]
+) -> None:
+    # the same file for every variant (it is not a template), so one variant is enough
+    workflow = load_yaml(renders.get("copier", answers) / ".github/workflows/template-update.yml")
+    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    job = workflow["jobs"]["update"]
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    steps = job["steps"]
+    runs = [step["run"] for step in steps if "run" in step]
+    assert runs == ["make template-check", "make template-update"]
+    assert steps[-1]["uses"].startswith("peter-evans/create-pull-request@")
 
 
 @pytest.mark.parametrize("answers", WORKFLOW_VARIANTS, ids=variant_id)

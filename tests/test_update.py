@@ -16,8 +16,19 @@ import copier
 import pytest
 import yaml
 
+from tests.projects import Project, project_env
 from tests.rendering import ANSWERS_FILE
-from tests.template_repo import TemplateRepo, commit_all, copy, update
+from tests.template_repo import (
+    RENAMED,
+    TemplateRepo,
+    commit_all,
+    copy,
+    git,
+    latest_release_tag,
+    release_current,
+    release_previous,
+    update,
+)
 
 pytestmark = pytest.mark.update
 
@@ -128,7 +139,7 @@ def test_overlapping_edits_leave_conflict_markers_not_silent_loss(
     assert "Makefile" in proc.stdout
 
 
-@pytest.mark.parametrize(("start", "end"), [(0, 1), (1, 2), (0, 2)])
+@pytest.mark.parametrize(("start", "end"), [(0, 1), (1, 2), (0, 2), (1, 3)])
 def test_raising_the_level_by_update_turns_components_on(
     template: TemplateRepo, tmp_path: Path, start: int, end: int
 ) -> None:
@@ -144,13 +155,7 @@ def test_raising_the_level_by_update_turns_components_on(
     update(project, maturity_level=end)
 
     # then the project is what a fresh copy at the new level is, plus the user's edit
-    fresh = copier.run_copy(
-        str(template.path),
-        tmp_path / "fresh",
-        data={"maturity_level": end},
-        defaults=True,
-        quiet=True,
-    ).dst_path
+    fresh = fresh_copy(template, tmp_path / "fresh", maturity_level=end)
     assert "Our notes." in readme.read_text(encoding="utf-8")
     assert answers(project)["maturity_level"] == end
     assert all(answers(project)[t] == "auto" for t in ("use_dvc", "use_mlflow"))
@@ -174,3 +179,180 @@ def same_files(project: Path, fresh: Path, ignore: set[str]) -> list[str]:
     mine, theirs = files(project), files(fresh)
     names = (set(mine) | set(theirs)) - ignore - {ANSWERS_FILE}
     return sorted(n for n in names if mine.get(n) != theirs.get(n))
+
+
+def fresh_copy(template: TemplateRepo, dst: Path, **data: Any) -> Path:
+    """A fresh copy of the template's latest release, not committed."""
+    copier.run_copy(str(template.path), dst, data=data, defaults=True, quiet=True)
+    return dst
+
+
+# -- across releases -------------------------------------------------------------------------
+
+EMAIL = "ml-platform@example.org"  # a non-default answer to the renamed question
+
+
+@pytest.mark.parametrize(
+    ("level", "migrations"),
+    [(0, True), (1, True), (2, True), (3, True), (0, False)],
+    ids=["level0", "level1", "level2", "level3", "level0-without-migrations"],
+)
+def test_update_from_the_previous_release_equals_a_fresh_copy(
+    tmp_path: Path, level: int, migrations: bool
+) -> None:
+    # given a project rendered from the previous release (tests/template_repo.py says
+    # which: the latest real tag, or one built from this release before a rename and a
+    # move), answering the renamed question
+    template = release_previous(tmp_path / "template-repo")
+    synthetic = latest_release_tag() is None
+    old, new = RENAMED if synthetic else (RENAMED[1], RENAMED[1])
+    project = copy(template, tmp_path / "project", maturity_level=level, **{old: EMAIL})
+
+    # when this release is out and the project updates to it
+    release_current(template, migrations=migrations)
+    update(project, trust=True)
+
+    # then it is exactly a fresh copy of this release with the same answers
+    fresh = fresh_copy(template, tmp_path / "fresh", maturity_level=level, **{new: EMAIL})
+    differences = same_files(project, fresh, ignore=set())
+    if not migrations and synthetic:  # the control: a missing migration shows
+        assert "pyproject.toml" in differences
+        assert answers(project)[new] != EMAIL
+        return
+    assert differences == []
+    assert answers(project) == answers(fresh)
+    assert files_with_conflicts(project) == []
+
+
+# -- level changes ---------------------------------------------------------------------------
+
+USER_CODE = '''
+
+def lift(rate: float, baseline: float) -> float:
+    """Return how many times better than the baseline a rate is (our code)."""
+    return rate / baseline
+'''
+
+
+def edit_as_a_user(project: Path) -> dict[str, str]:
+    """Edit a source file and the README, add a file; commit; return path -> content."""
+    metrics = next(project.glob("src/*/core/metrics.py"))
+    metrics.write_text(metrics.read_text(encoding="utf-8") + USER_CODE, encoding="utf-8")
+    readme = project / "README.md"
+    title, rest = readme.read_text(encoding="utf-8").split("\n", 1)
+    readme.write_text(f"{title}\n\nOur notes.\n{rest}", encoding="utf-8")
+    (project / "notebooks").mkdir()
+    (project / "notebooks" / "explore.md").write_text("user notebook\n", encoding="utf-8")
+    commit_all(project, "User edits")
+    return {
+        metrics.relative_to(project).as_posix(): USER_CODE,
+        "README.md": "\nOur notes.\n",
+        "notebooks/explore.md": "user notebook\n",
+    }
+
+
+def assert_edits_survive(project: Path, edits: dict[str, str]) -> None:
+    """Every user edit is still in its file."""
+    for name, text in edits.items():
+        assert text in (project / name).read_text(encoding="utf-8"), f"{name} lost the edit"
+
+
+@pytest.mark.run
+def test_level_raised_step_by_step_passes_its_own_checks(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    # given two level-1 projects with the same user edits
+    stepped = copy(template, tmp_path / "stepped", maturity_level=1)
+    direct = copy(template, tmp_path / "direct", maturity_level=1)
+    edits = edit_as_a_user(stepped)
+    assert edit_as_a_user(direct) == edits
+
+    # when one is raised 1 -> 2 -> 3, committing each step, and the other 1 -> 3
+    for level in (2, 3):
+        update(stepped, maturity_level=level)
+        assert_edits_survive(stepped, edits)
+        assert files_with_conflicts(stepped) == []
+        commit_all(stepped, f"Raise to level {level}")
+    update(direct, maturity_level=3)
+
+    # then both are a fresh level-3 copy plus the user's edits
+    fresh = fresh_copy(template, tmp_path / "fresh", maturity_level=3)
+    assert same_files(stepped, direct, ignore=set()) == []
+    assert answers(stepped) == answers(direct)
+    assert same_files(stepped, fresh, ignore=set(edits)) == []
+    assert_edits_survive(direct, edits)
+    # and the raised project installs, lints clean and passes its own tests
+    project = Project(stepped, project_env(tmp_path))
+    for target in ("install", "lint", "test"):
+        project.run("make", target)
+
+
+@pytest.mark.parametrize(
+    ("start", "change", "component_file", "user_file"),
+    [
+        (
+            {"maturity_level": 2},
+            {"maturity_level": 1},
+            "src/customer_churn/serving/api/routes/predict.py",
+            "src/customer_churn/serving/NOTES.md",
+        ),
+        ({"maturity_level": 1}, {"use_dvc": False}, "dvc.yaml", ".dvc/NOTES.md"),
+    ],
+    ids=["level-2-to-1", "dvc-off"],
+)
+def test_switching_a_component_off_deletes_its_files_edited_or_not(
+    template: TemplateRepo,
+    tmp_path: Path,
+    start: dict[str, Any],
+    change: dict[str, Any],
+    component_file: str,
+    user_file: str,
+) -> None:
+    # given a project whose user edited one of a component's files, added a file of
+    # their own in the component's folder and edited a file the component does not own
+    project = copy(template, tmp_path / "project", **start)
+    edited = project / component_file
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# user: tuned\n")
+    (project / user_file).write_text("our notes\n", encoding="utf-8")
+    readme = project / "README.md"
+    title, rest = readme.read_text(encoding="utf-8").split("\n", 1)
+    readme.write_text(f"{title}\n\nOur notes.\n{rest}", encoding="utf-8")
+    commit_all(project, "User edits")
+    params = (project / "params.yaml").read_text(encoding="utf-8")
+
+    # when the component is switched off by update
+    update(project, **change)
+
+    # then its files are gone, the edited one too, but the edit is in git's history and
+    # the deletion shows in `git status` for review
+    assert not edited.exists()
+    assert f" D {component_file}" in git(project, "status", "--porcelain").splitlines()
+    assert "# user: tuned" in git(project, "show", f"HEAD:{component_file}")
+    # files the template never rendered, and the user's other edits, stay
+    assert (project / user_file).read_text(encoding="utf-8") == "our notes\n"
+    assert "Our notes." in readme.read_text(encoding="utf-8")
+    # and the rest is what a fresh copy with the new answers is; params.yaml is the
+    # user's (`_skip_if_exists`), sections of switched-off components are ignored
+    assert (project / "params.yaml").read_text(encoding="utf-8") == params
+    fresh = fresh_copy(template, tmp_path / "fresh", **{**start, **change})
+    assert same_files(project, fresh, ignore={"README.md", "params.yaml", user_file}) == []
+    assert files_with_conflicts(project) == []
+
+
+def test_make_template_update_applies_a_newer_release(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    # given a project on the newest release: the Make targets say so and change nothing
+    project = Project(copy(template, tmp_path / "project", maturity_level=0), project_env(tmp_path))
+    assert "Already on the newest" in project.run("make", "template-update").stdout
+
+    # when the template releases v2.0.0
+    (template.project / "CONTRIBUTING.md").write_text("# Contributing\n", encoding="utf-8")
+    template.release("v2.0.0", "v2: contributing guide")
+    check = project.run("make", "template-check")
+    project.run("make", "template-update")
+
+    # then the check saw it and the update brought it in, as the scheduled workflow does
+    assert "2.0.0" in check.stdout + check.stderr
+    assert (project.path / "CONTRIBUTING.md").is_file()
+    assert answers(project.path)["_commit"] == "v2.0.0"

@@ -1,0 +1,1 @@
+"""Migration scripts that copier.yml's `_migrations` run during `copier update`."""
