@@ -442,7 +442,8 @@ def compose_problems(project: Path, flags: dict[str, bool]) -> list[str]:
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             if source.startswith("."):
-                if source != "./models" and not (project / source).exists():
+                # ./models and ./reports are outputs of make train / make drift
+                if source not in {"./models", "./reports"} and not (project / source).exists():
                     problems.append(f"{name}: bind mount {source} does not exist")
             else:
                 used_volumes.add(source)
@@ -483,7 +484,7 @@ def test_rendered_compose_stack_is_consistent(renders: Any, answers: dict[str, s
     problems = compose_problems(project, flags)
     assert not problems, "\n".join(problems)
     services = yaml.safe_load((project / "compose.yaml").read_text(encoding="utf-8"))["services"]
-    expected = {"api", "prometheus"}
+    expected = {"api", "prometheus"} | when(flags["monitoring"], "grafana")
     if flags["mlflow"]:
         expected |= {"mlflow", "postgres", "minio", "minio-init"}
     assert set(services) == expected
@@ -507,6 +508,11 @@ def test_rendered_compose_stack_is_consistent(renders: Any, answers: dict[str, s
     else:
         assert api["environment"]["MODEL_URI"] == "/app/models"
         assert "./models:/app/models:ro" in api["volumes"]
+    if flags["monitoring"]:
+        # the image's writable log folder is a volume; Prometheus loads the alert rules
+        assert "prediction-logs:/app/logs" in api["volumes"]
+        mounts = services["prometheus"]["volumes"]
+        assert "./docker/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in mounts
     # Prometheus scrapes the API on the port the image exposes
     prometheus = yaml.safe_load(
         (project / "docker" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8")
