@@ -140,6 +140,9 @@ def test_rendered_ci_files_match_their_schemas(renders: Any, answers: dict[str, 
 
 
 PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+# The only write permissions, by job: pushing the image, and OIDC sign-in to deploy.
+ALLOWED_WRITES = {"image": {"packages"}, "deploy": {"id-token"}}
+SELF = "$/.github/workflows/"  # GitHub's self-repository form of a reusable workflow
 MAKE_RUN = re.compile(r"^make ([a-z-]+)$")
 NOTICE_RUN = re.compile(r'^echo "::notice[^"$`]*"$')
 
@@ -169,10 +172,11 @@ def policy_problems(project: Path) -> list[str]:
             where = f"{name}:{job_id}"
             if "permissions" not in job:
                 problems.append(f"{where}: no job-level permissions")
-            if "timeout-minutes" not in job:
+            # a job calling a reusable workflow cannot set a timeout; the called jobs do
+            if "timeout-minutes" not in job and not job.get("uses", "").startswith(SELF):
                 problems.append(f"{where}: no timeout-minutes")
             write = {k for k, v in (job.get("permissions") or {}).items() if v == "write"}
-            if write - {"packages"} or (write and job_id != "image"):
+            if write - ALLOWED_WRITES.get(job_id, set()):
                 problems.append(f"{where}: write permissions {sorted(write)}")
             for step in job.get("steps", []):
                 checkout = step.get("uses", "").startswith("actions/checkout@")
@@ -190,6 +194,10 @@ def policy_problems(project: Path) -> list[str]:
         for line in text.splitlines():
             if (stripped := line.strip().removeprefix("- ")).startswith("uses:"):
                 uses = stripped.removeprefix("uses:").strip()
+                if uses.startswith(SELF):  # a workflow of this repository
+                    if not (project / uses.removeprefix("$/")).is_file():
+                        problems.append(f"{name}: calls a missing workflow {uses}")
+                    continue
                 if not PINNED_USES.match(uses):
                     problems.append(f"{name}: not pinned to a commit, with # vX.Y.Z: {uses}")
                 pins.setdefault(uses.split("@")[0], set()).add(uses.split("@")[1])
@@ -210,7 +218,9 @@ def test_rendered_workflows_have_the_jobs_the_components_need(
     project = renders.get("copier", answers)
     flags = resolve(answers)
     workflows = {p.stem: load_yaml(p) for p in workflow_files(project)}
+    deploys = flags["retraining"] and (flags["aws"] or flags["gcp"])
     expected = {"ci"} | when(flags["docker"], "cd") | when(flags["mlflow"], "promote")
+    expected |= when(flags["retraining"], "retrain") | when(deploys, "deploy")
     assert set(workflows) == expected
 
     def runs(job: dict[str, Any]) -> list[str]:
@@ -243,6 +253,29 @@ def test_rendered_workflows_have_the_jobs_the_components_need(
         assert runs(job)[-2:] == ["make validate", "make promote"]
         skipped = promote["jobs"]["no-tracking-server"]
         assert skipped["if"] == "${{ vars.MLFLOW_TRACKING_URI == '' }}"
+    if flags["retraining"]:
+        retrain = workflows["retrain"]
+        assert set(retrain["on"]) == {"schedule", "workflow_dispatch", "repository_dispatch"}
+        assert retrain["on"]["repository_dispatch"]["types"] == ["drift-detected"]
+        assert runs(retrain["jobs"]["retrain"])[-2:] == ["make retrain", "make promote"]
+        assert ("deploy" in retrain["jobs"]) is deploys
+    if deploys:
+        # one deploy definition, called by cd (new image) and retrain (new champion)
+        for caller in ("cd", "retrain"):
+            assert workflows[caller]["jobs"]["deploy"]["uses"] == f"{SELF}deploy.yml"
+        assert retrain["jobs"]["deploy"]["with"]["model-changed"] == "true"
+        job = workflows["deploy"]["jobs"]["deploy"]
+        assert runs(job) == [
+            "make install",
+            "make deployed-image",
+            "make deploy",
+            "make smoke",
+            "make rollback",
+            "make deploy",
+        ]
+        rollback, redeploy = job["steps"][-2:]
+        assert rollback["if"].startswith("${{ failure() && inputs.model-changed")
+        assert redeploy["env"]["IMAGE"] == "${{ steps.previous.outputs.image }}"
 
 
 @pytest.mark.parametrize("answers", WORKFLOW_VARIANTS, ids=variant_id)
