@@ -15,3 +15,7 @@ ROC_PLOT = Path("plots/roc.csv")
 CONFUSION_PLOT = Path("plots/confusion.csv")
 PREDICTIONS = Path("data/predictions.csv")
 VALIDATION_REPORT = Path("reports/validation.md")
+# Drift monitoring (make drift): Evidently's report and the verdict the service exports.
+DRIFT_HTML = Path("reports/drift.html")
+DRIFT_JSON = Path("reports/drift.json")
+DRIFT_SUMMARY = Path("reports/drift-summary.json")
