@@ -140,6 +140,8 @@ def test_rendered_ci_files_match_their_schemas(renders: Any, answers: dict[str, 
 
 
 PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+# The only write permissions, by job: pushing the image, and OIDC sign-in to deploy.
+SELF = "./.github/workflows/"  # a reusable workflow of the same repository
 MAKE_RUN = re.compile(r"^make ([a-z-]+)$")
 NOTICE_RUN = re.compile(r'^echo "::notice[^"$`]*"$')
 
@@ -154,6 +156,10 @@ def makefile_targets(project: Path) -> set[str]:
 WRITE_ALLOWED = {
     ("cd.yml", "image"): {"packages"},
     ("template-update.yml", "update"): {"contents", "pull-requests"},
+    # deploying signs in to the cloud with OIDC: the callers grant the token to deploy.yml
+    ("cd.yml", "deploy"): {"id-token"},
+    ("retrain.yml", "deploy"): {"id-token"},
+    ("deploy.yml", "deploy"): {"id-token"},
 }
 
 
@@ -176,7 +182,8 @@ def policy_problems(project: Path) -> list[str]:
             where = f"{name}:{job_id}"
             if "permissions" not in job:
                 problems.append(f"{where}: no job-level permissions")
-            if "timeout-minutes" not in job:
+            # a job calling a reusable workflow cannot set a timeout; the called jobs do
+            if "timeout-minutes" not in job and not job.get("uses", "").startswith(SELF):
                 problems.append(f"{where}: no timeout-minutes")
             write = {k for k, v in (job.get("permissions") or {}).items() if v == "write"}
             if write - WRITE_ALLOWED.get((name, job_id), set()):
@@ -197,6 +204,10 @@ def policy_problems(project: Path) -> list[str]:
         for line in text.splitlines():
             if (stripped := line.strip().removeprefix("- ")).startswith("uses:"):
                 uses = stripped.removeprefix("uses:").strip()
+                if uses.startswith(SELF):  # a workflow of this repository
+                    if not (project / uses.removeprefix("./")).is_file():
+                        problems.append(f"{name}: calls a missing workflow {uses}")
+                    continue
                 if not PINNED_USES.match(uses):
                     problems.append(f"{name}: not pinned to a commit, with # vX.Y.Z: {uses}")
                 pins.setdefault(uses.split("@")[0], set()).add(uses.split("@")[1])
@@ -217,9 +228,10 @@ def test_rendered_workflows_have_the_jobs_the_components_need(
     project = renders.get("copier", answers)
     flags = resolve(answers)
     workflows = {p.stem: load_yaml(p) for p in workflow_files(project)}
-    expected = (
-        {"ci", "template-update"} | when(flags["docker"], "cd") | when(flags["mlflow"], "promote")
-    )
+    deploys = flags["retraining"] and (flags["aws"] or flags["gcp"])
+    expected = {"ci", "template-update"} | when(flags["docker"], "cd")
+    expected |= when(flags["mlflow"], "promote") | when(flags["retraining"], "retrain")
+    expected |= when(deploys, "deploy")
     assert set(workflows) == expected
 
     def runs(job: dict[str, Any]) -> list[str]:
@@ -252,6 +264,29 @@ def test_rendered_workflows_have_the_jobs_the_components_need(
         assert runs(job)[-2:] == ["make validate", "make promote"]
         skipped = promote["jobs"]["no-tracking-server"]
         assert skipped["if"] == "${{ vars.MLFLOW_TRACKING_URI == '' }}"
+    if flags["retraining"]:
+        retrain = workflows["retrain"]
+        assert set(retrain["on"]) == {"schedule", "workflow_dispatch", "repository_dispatch"}
+        assert retrain["on"]["repository_dispatch"]["types"] == ["drift-detected"]
+        assert runs(retrain["jobs"]["retrain"])[-2:] == ["make retrain", "make promote"]
+        assert ("deploy" in retrain["jobs"]) is deploys
+    if deploys:
+        # one deploy definition, called by cd (new image) and retrain (new champion)
+        for caller in ("cd", "retrain"):
+            assert workflows[caller]["jobs"]["deploy"]["uses"] == f"{SELF}deploy.yml"
+        assert retrain["jobs"]["deploy"]["with"]["model-changed"] == "true"
+        job = workflows["deploy"]["jobs"]["deploy"]
+        assert runs(job) == [
+            "make install",
+            "make deployed-image",
+            "make deploy",
+            "make smoke",
+            "make rollback",
+            "make deploy",
+        ]
+        rollback, redeploy = job["steps"][-2:]
+        assert rollback["if"].startswith("${{ failure() && inputs.model-changed")
+        assert redeploy["env"]["IMAGE"] == "${{ steps.previous.outputs.image }}"
 
 
 @pytest.mark.parametrize("answers", WORKFLOW_VARIANTS[:1], ids=variant_id)
