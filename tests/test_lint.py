@@ -141,7 +141,7 @@ def test_rendered_ci_files_match_their_schemas(renders: Any, answers: dict[str, 
 
 PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 # The only write permissions, by job: pushing the image, and OIDC sign-in to deploy.
-SELF = "./.github/workflows/"  # a reusable workflow of the same repository
+SELF = "$/.github/workflows/"  # GitHub's self-repository syntax (2026-07), zizmor's advice
 MAKE_RUN = re.compile(r"^make ([a-z-]+)$")
 NOTICE_RUN = re.compile(r'^echo "::notice[^"$`]*"$')
 
@@ -205,7 +205,7 @@ def policy_problems(project: Path) -> list[str]:
             if (stripped := line.strip().removeprefix("- ")).startswith("uses:"):
                 uses = stripped.removeprefix("uses:").strip()
                 if uses.startswith(SELF):  # a workflow of this repository
-                    if not (project / uses.removeprefix("./")).is_file():
+                    if not (project / uses.removeprefix("$/")).is_file():
                         problems.append(f"{name}: calls a missing workflow {uses}")
                     continue
                 if not PINNED_USES.match(uses):
