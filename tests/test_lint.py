@@ -139,6 +139,12 @@ def test_rendered_ci_files_match_their_schemas(renders: Any, answers: dict[str, 
     run_linter("check-jsonschema", "--builtin-schema", "vendor.dependabot", dependabot, cwd=project)
 
 
+# The only write permissions a rendered job may hold, by (workflow file, job).
+WRITE_ALLOWED = {
+    ("cd.yml", "image"): {"packages"},  # push the image to ghcr.io
+    ("infra.yml", "plan"): {"id-token"},  # OIDC: short-lived cloud credentials
+    ("infra.yml", "apply"): {"id-token"},
+}
 PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 MAKE_RUN = re.compile(r"^make ([a-z-]+)$")
 NOTICE_RUN = re.compile(r'^echo "::notice[^"$`]*"$')
@@ -172,7 +178,7 @@ def policy_problems(project: Path) -> list[str]:
             if "timeout-minutes" not in job:
                 problems.append(f"{where}: no timeout-minutes")
             write = {k for k, v in (job.get("permissions") or {}).items() if v == "write"}
-            if write - {"packages"} or (write and job_id != "image"):
+            if write - WRITE_ALLOWED.get((name, job_id), set()):
                 problems.append(f"{where}: write permissions {sorted(write)}")
             for step in job.get("steps", []):
                 checkout = step.get("uses", "").startswith("actions/checkout@")
@@ -211,6 +217,7 @@ def test_rendered_workflows_have_the_jobs_the_components_need(
     flags = resolve(answers)
     workflows = {p.stem: load_yaml(p) for p in workflow_files(project)}
     expected = {"ci"} | when(flags["docker"], "cd") | when(flags["mlflow"], "promote")
+    expected |= when(flags["aws"] or flags["gcp"], "infra")
     assert set(workflows) == expected
 
     def runs(job: dict[str, Any]) -> list[str]:
