@@ -37,8 +37,8 @@ HCL_OPTIONS = SerializationOptions(
 
 
 def answers(cloud: str) -> dict[str, str]:
-    """The first answers of the render tier with ``cloud`` on (its render is shared)."""
-    return next(a for a in all_combinations() if resolve(a)[cloud])
+    """The first answers of the render tier with ``cloud`` and GitHub on (render shared)."""
+    return next(a for a in all_combinations() if resolve(a)[cloud] and resolve(a)["github"])
 
 
 @pytest.fixture(params=sorted(CLOUDS))
