@@ -261,6 +261,7 @@ def test_dependabot_watches_every_dependency_source(renders: Any, answers: dict[
     expected = {"github-actions", "uv"}
     if flags["docker"]:
         expected |= {"docker", "docker-compose"} | when(flags["mlflow"], "pip")
+    expected |= when(flags["aws"] or flags["gcp"], "terraform")
     assert set(ecosystems) == expected
     for update in updates:
         assert update["cooldown"]["default-days"], update["package-ecosystem"]

@@ -178,6 +178,8 @@ data "aws_iam_policy_document" "logs" {
       values   = [local.account_id]
     }
   }
+  # ALB log delivery: the regional ELB account in regions opened before August 2022,
+  # the log delivery service principal in the newer ones
   statement {
     sid       = "LoadBalancerAccessLogs"
     actions   = ["s3:PutObject"]
@@ -185,6 +187,15 @@ data "aws_iam_policy_document" "logs" {
     principals {
       type        = "AWS"
       identifiers = [data.aws_elb_service_account.current.arn]
+    }
+  }
+  statement {
+    sid       = "LoadBalancerLogDelivery"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.logs.arn}/alb/AWSLogs/${local.account_id}/*"]
+    principals {
+      type        = "Service"
+      identifiers = ["logdelivery.elasticloadbalancing.amazonaws.com"]
     }
   }
 }
