@@ -110,6 +110,11 @@ def all_combinations() -> list[dict[str, str]]:
         answers = {**top, question: off}
         if is_valid(resolve(answers)) and answers not in combos:
             combos.append(answers)
+    # ... or switch on a component no level turns on (gcp): the full project on it
+    for question, from_level, on, _off in COMPONENTS.values():
+        answers = {**top, question: on}
+        if from_level is None and is_valid(resolve(answers)) and answers not in combos:
+            combos.append(answers)
     return combos
 
 

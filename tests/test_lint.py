@@ -139,8 +139,8 @@ def test_rendered_ci_files_match_their_schemas(renders: Any, answers: dict[str, 
     run_linter("check-jsonschema", "--builtin-schema", "vendor.dependabot", dependabot, cwd=project)
 
 
+# The only write permissions a rendered job may hold, by (workflow file, job).
 PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
-# The only write permissions, by job: pushing the image, and OIDC sign-in to deploy.
 SELF = "$/.github/workflows/"  # GitHub's self-repository syntax (2026-07), zizmor's advice
 MAKE_RUN = re.compile(r"^make ([a-z-]+)$")
 NOTICE_RUN = re.compile(r'^echo "::notice[^"$`]*"$')
@@ -153,9 +153,14 @@ def makefile_targets(project: Path) -> set[str]:
 
 
 # The only jobs that may write, and what they may write; every other job reads at most.
+# The only write permissions, by (workflow, job): pushing the image, opening the template
+# update's pull request, and OIDC sign-in (short-lived cloud credentials) to plan,
+# apply and deploy.
 WRITE_ALLOWED = {
     ("cd.yml", "image"): {"packages"},
     ("template-update.yml", "update"): {"contents", "pull-requests"},
+    ("infra.yml", "plan"): {"id-token"},
+    ("infra.yml", "apply"): {"id-token"},
     # deploying signs in to the cloud with OIDC: the callers grant the token to deploy.yml
     ("cd.yml", "deploy"): {"id-token"},
     ("retrain.yml", "deploy"): {"id-token"},
@@ -232,6 +237,7 @@ def test_rendered_workflows_have_the_jobs_the_components_need(
     expected = {"ci", "template-update"} | when(flags["docker"], "cd")
     expected |= when(flags["mlflow"], "promote") | when(flags["retraining"], "retrain")
     expected |= when(deploys, "deploy")
+    expected |= when(flags["aws"] or flags["gcp"], "infra")
     assert set(workflows) == expected
 
     def runs(job: dict[str, Any]) -> list[str]:
@@ -313,6 +319,7 @@ def test_dependabot_watches_every_dependency_source(renders: Any, answers: dict[
     expected = {"github-actions", "uv"}
     if flags["docker"]:
         expected |= {"docker", "docker-compose"} | when(flags["mlflow"], "pip")
+    expected |= when(flags["aws"] or flags["gcp"], "terraform")
     assert set(ecosystems) == expected
     for update in updates:
         assert update["cooldown"]["default-days"], update["package-ecosystem"]
