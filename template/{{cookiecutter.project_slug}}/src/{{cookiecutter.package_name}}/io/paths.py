@@ -15,3 +15,5 @@ ROC_PLOT = Path("plots/roc.csv")
 CONFUSION_PLOT = Path("plots/confusion.csv")
 PREDICTIONS = Path("data/predictions.csv")
 VALIDATION_REPORT = Path("reports/validation.md")
+MODEL_CARD_INFO = Path("model_card.yaml")
+MODEL_CARD = Path("reports/model_card.md")  # with model_card.html and model_card.json beside it
