@@ -219,9 +219,9 @@ def test_fairness_gate_refuses_a_tiny_maximum_gap_and_is_off_by_default(
     # and with the default parameters (gate off) the version passes and is promoted
     strict.unlink()
     project.run("make", "promote")
-    project.run("make", "model-card", f"VERSION={FIRST}")
-    card = (project.path / "reports" / "model_card.md").read_text(encoding="utf-8")
-    assert "| validation | passed: all 2 checks met |" in card
+    tags = version_info(project)["tags"]
+    assert tags["validation_status"] == "passed"
+    assert tags["validation_reason"] == "all 2 checks met"  # no fairness check when off
 
 
 # -- supply chain -------------------------------------------------------------------------
@@ -244,14 +244,17 @@ def advisory_service_problem() -> str | None:
 @pytest.mark.run
 @pytest.mark.xdist_group("governance")
 def test_deps_audit_covers_the_whole_lock_and_never_passes_silently(project: Project) -> None:
-    # given every package the lock exports (the project itself aside)
+    # given the lock's export and the packages installed from it (the project itself aside)
     export = project.run(
         "uv", "export", "--frozen", "--no-emit-project", "--format", "requirements-txt", "--quiet"
     ).stdout
-    packages = len(re.findall(r"^[a-z0-9]", export, flags=re.MULTILINE))
+    installed = project.python(
+        "import importlib.metadata as m; print(len(list(m.distributions())))"
+    )
+    packages = int(installed) - 1
     assert packages > 100
 
-    # then pip-audit reads all of them (offline: a dry run audits nothing)
+    # then pip-audit reads every one that applies here (offline: a dry run audits nothing)
     exported = project.path / "reports" / "requirements.txt"
     exported.parent.mkdir(exist_ok=True)
     exported.write_text(export, encoding="utf-8")
