@@ -381,3 +381,24 @@ def test_codeowners_cover_promotions_and_infrastructure(renders: Any) -> None:
     for needed in ("/params.yaml", "/model_card.yaml", "/.github/", "/Dockerfile"):
         assert needed in rules, needed
     assert any(p.endswith("jobs/promote.py") for p in rules)
+
+
+@pytest.mark.run
+@pytest.mark.xdist_group("governance")
+def test_project_lints_and_its_governance_tests_pass(project: Project) -> None:
+    # the project's own tests of what governance adds or changes (the run tier runs the
+    # whole suite at levels 0 and 1)
+    project.run("make", "lint")
+    project.run(
+        "uv",
+        "run",
+        "--frozen",
+        "pytest",
+        "-q",
+        "tests/core/test_fairness.py",
+        "tests/core/test_validation.py",
+        "tests/io/test_lineage.py",
+        "tests/jobs/test_model_card.py",
+        "tests/jobs/test_validate.py",
+        "tests/test_cli.py",
+    )
