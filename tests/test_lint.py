@@ -246,7 +246,8 @@ def test_rendered_workflows_have_the_jobs_the_components_need(
     ci = workflows["ci"]
     assert set(ci["on"]) == {"pull_request", "push"}
     assert ci["on"]["push"]["branches"] == ["main"]
-    assert set(ci["jobs"]) == {"lint", "test", "pipeline"} | when(flags["docker"], "image")
+    expected_jobs = {"lint", "test", "pipeline"} | when(flags["docker"], "image")
+    assert set(ci["jobs"]) == expected_jobs | when(flags["governance"], "audit")
     pipeline = runs(ci["jobs"]["pipeline"])
     assert ("make pipeline" if flags["dvc"] else "make train") in pipeline
     assert ("make validate" in pipeline) is flags["mlflow"]
@@ -261,6 +262,11 @@ def test_rendered_workflows_have_the_jobs_the_components_need(
         assert push["push"] == "true"
         assert push["provenance"] == "mode=max"
         assert push["sbom"] == "true"
+        assert set(cd["jobs"]) == {"image"} | when(flags["governance"], "sbom")
+    if flags["governance"]:
+        assert runs(ci["jobs"]["audit"])[-1] == "make deps-audit"
+        if flags["docker"]:
+            assert runs(workflows["cd"]["jobs"]["sbom"])[-1] == "make sbom"
     if flags["mlflow"]:
         promote = workflows["promote"]
         assert promote["on"]["push"] == {"branches": ["main"], "tags": ["v*"]}

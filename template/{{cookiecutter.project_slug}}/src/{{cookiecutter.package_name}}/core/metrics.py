@@ -90,3 +90,13 @@ def at_least_as_good(
     if direction == "maximize":
         return candidate >= incumbent - tolerance
     return candidate <= incumbent + tolerance
+
+
+def group_key(attribute: str, group: str, metric: str) -> str:
+    """Name of a run metric for one group of a sensitive attribute: ``group.gender.female.f1``."""
+    return f"group.{attribute}.{group}.{metric}"
+
+
+def gap_key(attribute: str, metric: str) -> str:
+    """Name of a run metric for the gap between groups (best minus worst): ``gap.gender.f1``."""
+    return f"gap.{attribute}.{metric}"

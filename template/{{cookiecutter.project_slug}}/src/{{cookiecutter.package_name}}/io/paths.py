@@ -19,3 +19,7 @@ VALIDATION_REPORT = Path("reports/validation.md")
 DRIFT_HTML = Path("reports/drift.html")
 DRIFT_JSON = Path("reports/drift.json")
 DRIFT_SUMMARY = Path("reports/drift-summary.json")
+
+# Governance (make model-card): what people write about the model, and the generated card.
+MODEL_CARD_INFO = Path("model_card.yaml")
+MODEL_CARD = Path("reports/model_card.md")  # with model_card.html and model_card.json beside it
