@@ -22,6 +22,8 @@ pytestmark = pytest.mark.run
 CASES = {
     "level0": {"maturity_level": "0"},
     "level1": {"maturity_level": "1"},
+    # every component on: the project's whole suite (serving, drift, Feast, governance...)
+    "level3": {"maturity_level": "3"},
     # each component without the other, on the oldest and newest supported Pythons
     "level0-mlflow-py310": {"maturity_level": "0", "use_mlflow": "true", "python_version": "3.10"},
     "level1-dvc-only-py313": {

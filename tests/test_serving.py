@@ -1,6 +1,6 @@
-"""Run tier, level 2: the rendered API serves the champion model over real HTTP.
+"""Run tier, levels 2 and 3: the rendered API serves the champion model over real HTTP.
 
-A level-2 project is rendered, installed, trained (its DVC pipeline), validated and
+A level-3 project (a level-2 project plus prediction logging, Feast and the rest) is rendered, installed, trained (its DVC pipeline), validated and
 promoted with the default local registry (sqlite), then its API runs as a real uvicorn
 process on a free port of 127.0.0.1. The test speaks HTTP to it: every endpoint, valid
 and invalid requests (each refused with a 4xx that names the field, never a 5xx), the
@@ -51,8 +51,8 @@ print(json.dumps(model.predict_proba(rows[list(FEATURE_NAMES)])[:, 1].tolist()))
 
 
 def trained_project(tmp_path: Path) -> Project:
-    """A level-2 project, installed, with a validated champion in its local registry."""
-    proj = render_project(tmp_path, {"maturity_level": "2"})
+    """A level-3 project, installed, with a validated champion in its local registry."""
+    proj = render_project(tmp_path, {"maturity_level": "3"})
     proj.run("make", "install")
     proj.run("make", "pipeline")
     assert (proj.path / "models" / "model.onnx").is_file(), "training must export ONNX"
