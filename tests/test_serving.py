@@ -1,6 +1,7 @@
 """Run tier, levels 2 and 3: the rendered API serves the champion model over real HTTP.
 
-A level-3 project (a level-2 project plus prediction logging, Feast and the rest) is rendered, installed, trained (its DVC pipeline), validated and
+A level-3 project (a level-2 project plus prediction logging, Feast and the rest) is
+rendered, installed, trained (its DVC pipeline), validated and
 promoted with the default local registry (sqlite), then its API runs as a real uvicorn
 process on a free port of 127.0.0.1. The test speaks HTTP to it: every endpoint, valid
 and invalid requests (each refused with a 4xx that names the field, never a 5xx), the
