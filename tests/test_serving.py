@@ -59,6 +59,7 @@ def trained_project(tmp_path: Path) -> Project:
     assert (proj.path / "models" / "model.onnx").is_file(), "training must export ONNX"
     proj.run("make", "promote")  # runs the validation gate first (make validate)
     assert (proj.path / "reports" / "validation.md").is_file()
+    proj.run("make", "features")  # the online store /predict/customer reads
     return proj
 
 

@@ -279,12 +279,25 @@ def test_level_raised_step_by_step_passes_its_own_checks(
     fresh = fresh_copy(template, tmp_path / "fresh", maturity_level=3)
     assert same_files(stepped, direct, ignore=set()) == []
     assert answers(stepped) == answers(direct)
-    assert same_files(stepped, fresh, ignore=set(edits)) == []
+    # (params.yaml is the user's: the update leaves it as it was at level 1)
+    assert (stepped / "params.yaml").read_bytes() == (direct / "params.yaml").read_bytes()
+    assert same_files(stepped, fresh, ignore={*edits, "params.yaml"}) == []
     assert_edits_survive(direct, edits)
     # and the raised project installs, lints clean and passes its own tests
     project = Project(stepped, project_env(tmp_path))
     for target in ("install", "lint", "test"):
         project.run("make", target)
+    # and the sections new to level 3, missing from its params.yaml, fall back to the
+    # values a fresh level-3 copy writes: the same effective parameters
+    effective = (
+        "import sys; from pathlib import Path; from customer_churn.io.params import load_params;"
+        " print(load_params(Path(sys.argv[1])).model_dump_json())"
+    )
+    mine = project.run("uv", "run", "--frozen", "python", "-c", effective, "params.yaml").stdout
+    theirs = project.run(
+        "uv", "run", "--frozen", "python", "-c", effective, str(fresh / "params.yaml")
+    ).stdout
+    assert mine == theirs
 
 
 @pytest.mark.parametrize(
