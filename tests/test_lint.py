@@ -157,7 +157,8 @@ def makefile_targets(project: Path) -> set[str]:
 # update's pull request, and OIDC sign-in (short-lived cloud credentials) to plan,
 # apply and deploy.
 WRITE_ALLOWED = {
-    ("cd.yml", "image"): {"packages"},
+    # ghcr.io with the GITHUB_TOKEN, or the cloud registry signed in by OIDC
+    ("cd.yml", "image"): {"packages", "id-token"},
     ("template-update.yml", "update"): {"contents", "pull-requests"},
     ("infra.yml", "plan"): {"id-token"},
     ("infra.yml", "apply"): {"id-token"},
@@ -256,13 +257,15 @@ def test_rendered_workflows_have_the_jobs_the_components_need(
         assert build["push"] == "false"
         cd = workflows["cd"]
         assert cd["on"]["push"] == {"branches": ["main"], "tags": ["v*"]}
+        assert_pushes_to_the_right_registry(cd, flags)
         job = cd["jobs"]["image"]
-        assert job["permissions"] == {"contents": "read", "packages": "write"}
         push = job["steps"][-1]["with"]
         assert push["push"] == "true"
         assert push["provenance"] == "mode=max"
         assert push["sbom"] == "true"
-        assert set(cd["jobs"]) == {"image"} | when(flags["governance"], "sbom")
+        expected_jobs = {"image"} | when(flags["aws"] or flags["gcp"], "no-registry")
+        expected_jobs |= when(deploys, "deploy") | when(flags["governance"], "sbom")
+        assert set(cd["jobs"]) == expected_jobs
     if flags["governance"]:
         assert runs(ci["jobs"]["audit"])[-1] == "make deps-audit"
         if flags["docker"]:
@@ -299,6 +302,47 @@ def test_rendered_workflows_have_the_jobs_the_components_need(
         rollback, redeploy = job["steps"][-2:]
         assert rollback["if"].startswith("${{ failure() && inputs.model-changed")
         assert redeploy["env"]["IMAGE"] == "${{ steps.previous.outputs.image }}"
+
+
+def assert_pushes_to_the_right_registry(cd: dict[str, Any], flags: dict[str, bool]) -> None:
+    """cd.yml pushes to ghcr.io, or with a cloud to the registry infra/ creates, signed in by
+    OIDC, with tags that never move (ECR and Artifact Registry tags are immutable)."""
+    job = cd["jobs"]["image"]
+    steps = {step["uses"].split("@")[0]: step.get("with", {}) for step in job["steps"]}
+    login, meta = steps["docker/login-action"], steps["docker/metadata-action"]
+    if not (flags["aws"] or flags["gcp"]):
+        assert job["permissions"] == {"contents": "read", "packages": "write"}
+        assert login["registry"] == "ghcr.io"
+        assert meta["images"] == "ghcr.io/${{ github.repository }}"
+        return
+    repository = "${{ vars.IMAGE_REPOSITORY }}"
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    # infra/'s CI identity trusts only jobs in the production environment
+    assert job["environment"] == "production"
+    assert job["if"] == "${{ vars.IMAGE_REPOSITORY != '' }}"
+    assert cd["jobs"]["no-registry"]["if"] == "${{ vars.IMAGE_REPOSITORY == '' }}"
+    assert login["registry"] == repository
+    if flags["aws"]:
+        role = steps["aws-actions/configure-aws-credentials"]
+        assert role["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+        assert meta["images"] == repository
+    else:
+        auth = steps["google-github-actions/auth"]
+        assert auth["service_account"] == "${{ vars.GCP_DEPLOY_SERVICE_ACCOUNT }}"
+        assert auth["token_format"] == "access_token"
+        assert login["username"] == "oauth2accesstoken"
+        assert login["password"] == "${{ steps.auth.outputs.access_token }}"
+        assert meta["images"] == f"{repository}/api"  # infra/ runs <registry_url>/api:<tag>
+    assert meta["flavor"] == "latest=false"
+    assert meta["tags"].splitlines() == [
+        "type=sha,format=long,enable=${{ github.ref_type == 'branch' }}",
+        "type=ref,event=tag",
+    ]
+    if "deploy" in cd["jobs"]:
+        # the deploy runs exactly the image just pushed, by digest
+        digest = "${{ needs.image.outputs.digest }}"
+        assert cd["jobs"]["deploy"]["with"]["image"] == f"{meta['images']}@{digest}"
+        assert job["outputs"]["digest"] == "${{ steps.push.outputs.digest }}"
 
 
 @pytest.mark.parametrize("answers", WORKFLOW_VARIANTS[:1], ids=variant_id)
