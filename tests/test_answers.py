@@ -19,6 +19,14 @@ import yaml
 from cookiecutter.exceptions import FailedHookException
 
 from hooks.answers import resolve_components, validate
+from tests.checks import (
+    assert_same_tree,
+    data_file_errors,
+    dependency_names,
+    read_answers,
+    ruff_problems,
+    template_syntax_problems,
+)
 from tests.rendering import (
     ROOT,
     TEMPLATE,
@@ -27,14 +35,6 @@ from tests.rendering import (
     render_copier,
     resolve,
     tree,
-)
-from tests.test_render import (
-    assert_same_tree,
-    data_file_errors,
-    dependency_names,
-    read_answers,
-    ruff_problems,
-    template_syntax_problems,
 )
 
 pytestmark = pytest.mark.render

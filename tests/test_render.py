@@ -7,15 +7,12 @@ combination share a single render per engine.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import json
 import os
 import re
 import subprocess
-import sys
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +26,18 @@ from cookiecutter.prompt import prompt_for_config
 from packaging.specifiers import SpecifierSet
 
 from tests import rendering
+from tests.checks import (
+    DISABLED,
+    JINJA_MARKERS,
+    SUFFIX,
+    assert_same_tree,
+    data_file_errors,
+    dependency_names,
+    read_answers,
+    ruff_problems,
+    template_syntax_problems,
+    walk_files,
+)
 from tests.rendering import (
     ANSWERS_FILE,
     ROOT,
@@ -49,14 +58,8 @@ COOKIECUTTER_JSON: dict[str, Any] = json.loads(
 )
 COPY_WITHOUT_RENDER: list[str] = COOKIECUTTER_JSON.get("_copy_without_render", [])
 ENGINES = ("copier", "cookiecutter")
-SUFFIX = COPIER_YML["_templates_suffix"]
-DISABLED = "__disabled__"
 # Component toggles -> the private cookiecutter variable that gates their files.
 COMPONENT_VARS = {c: f"__{c}" for c in rendering.COMPONENTS}
-
-JINJA_MARKERS = re.compile(r"\{\{|\{%|\{#")
-# `${{ ... }}` is GitHub Actions' expression syntax, legal only in workflow files.
-GITHUB_EXPRESSION_FILES = (".github/workflows/*.yml", ".github/workflows/*.yaml")
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -76,23 +79,9 @@ def distinct_combos() -> list[dict[str, str]]:
     return list(seen.values())
 
 
-def walk_files(root: Path) -> Iterator[tuple[str, Path]]:
-    """Every file under ``root`` as (relative posix path, path), answers file included."""
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and ".git" not in path.relative_to(root).parts:
-            yield path.relative_to(root).as_posix(), path
-
-
 def project_tree(root: Path) -> dict[str, bytes]:
     """``rendering.tree`` without a ``.git`` folder (for projects a test committed)."""
     return {k: v for k, v in tree(root).items() if not k.startswith(".git/")}
-
-
-def text_of(path: Path) -> str | None:
-    """The file's text, or None for a binary file (which no engine renders)."""
-    if is_binary(str(path)):
-        return None
-    return path.read_text(encoding="utf-8")
 
 
 def cookiecutter_context(answers: dict[str, str]) -> dict[str, Any]:
@@ -101,31 +90,6 @@ def cookiecutter_context(answers: dict[str, str]) -> dict[str, Any]:
         context_file=str(TEMPLATE / "cookiecutter.json"), extra_context=dict(answers)
     )
     return dict(prompt_for_config(context, no_input=True))
-
-
-def assert_same_tree(expected: dict[str, bytes], actual: dict[str, bytes], labels: str) -> None:
-    """Fail with the file names only one side has, or a diff of the first differing file."""
-    left, right = labels.split("/")
-    only_left = sorted(set(expected) - set(actual))
-    only_right = sorted(set(actual) - set(expected))
-    if only_left or only_right:
-        pytest.fail(
-            f"file lists differ\n  only in {left}: {only_left}\n  only in {right}: {only_right}"
-        )
-    for name in sorted(expected):
-        if expected[name] != actual[name]:
-            try:
-                diff = difflib.unified_diff(
-                    expected[name].decode().splitlines(),
-                    actual[name].decode().splitlines(),
-                    f"{left}/{name}",
-                    f"{right}/{name}",
-                    lineterm="",
-                )
-                shown = "\n".join(list(diff)[:60])
-            except UnicodeDecodeError:
-                shown = f"(binary, {len(expected[name])} vs {len(actual[name])} bytes)"
-            pytest.fail(f"first differing file: {name}\n{shown}")
 
 
 def executable_files(root: Path) -> set[str]:
@@ -148,39 +112,6 @@ def test_engines_render_identical_trees(renders: Any, answers: dict[str, str]) -
 
 
 # -- 2. nothing of the template machinery is left -------------------------------------------
-
-
-def leftover_jinja(rel: str, text: str) -> list[str]:
-    """Jinja markers left in ``text``; `${{` counts only outside workflow files."""
-    found = []
-    for match in JINJA_MARKERS.finditer(text):
-        start = match.start()
-        if start and text[start - 1] == "$":
-            if match.group() == "{#":
-                continue  # shell's ${#var} (string length); Jinja would have eaten a comment
-            if match.group() == "{{" and any(
-                fnmatch.fnmatch(rel, pattern) for pattern in GITHUB_EXPRESSION_FILES
-            ):
-                continue
-        line = text.count("\n", 0, start) + 1
-        found.append(f"{rel}:{line}: {text.splitlines()[line - 1].strip()[:100]}")
-    return found
-
-
-def template_syntax_problems(project: Path) -> list[str]:
-    """Unrendered Jinja, template suffixes and disabled-folder sentinels left in ``project``."""
-    problems = []
-    for path in sorted(project.rglob("*")):
-        rel = path.relative_to(project).as_posix()
-        if JINJA_MARKERS.search(rel):
-            problems.append(f"unrendered path: {rel}")
-        if path.name.endswith(SUFFIX):
-            problems.append(f"template suffix left: {rel}")
-        if path.name.startswith(DISABLED):
-            problems.append(f"disabled-component sentinel left: {rel}")
-        if path.is_file() and (text := text_of(path)) is not None:
-            problems.extend(leftover_jinja(rel, text))
-    return problems
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -246,17 +177,6 @@ def test_gated_paths_follow_their_flags(renders: Any, answers: dict[str, str]) -
         )
 
 
-def dependency_names(pyproject: dict[str, Any]) -> set[str]:
-    """Lowercase distribution names the project declares anywhere (runtime, extras, groups)."""
-    project = pyproject.get("project", {})
-    requirements = list(project.get("dependencies", []))
-    for extra in project.get("optional-dependencies", {}).values():
-        requirements += extra
-    for group in pyproject.get("dependency-groups", {}).values():
-        requirements += [r for r in group if isinstance(r, str)]
-    return {re.split(r"[\s\[<>=!~;@]", r, maxsplit=1)[0].lower() for r in requirements}
-
-
 IMPORTS_MLFLOW = re.compile(r"^\s*(import|from)\s+mlflow\b", re.MULTILINE)
 
 
@@ -298,39 +218,6 @@ def test_mlflow_code_exists_iff_mlflow_is_on(renders: Any, answers: dict[str, st
 # -- 4. data files parse ---------------------------------------------------------------------
 
 
-class _TolerantLoader(yaml.SafeLoader):
-    """SafeLoader that accepts application tags (mkdocs' !!python/name, !ENV, ...) as data."""
-
-
-def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_mapping(node)  # type: ignore[arg-type]
-
-
-_TolerantLoader.add_multi_constructor("!", _any_tag)
-_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", _any_tag)
-
-
-def data_file_errors(project: Path) -> list[str]:
-    """Rendered YAML, TOML and JSON files that do not parse, with the parser's message."""
-    errors = []
-    for rel, path in walk_files(project):
-        try:
-            if path.suffix in {".yaml", ".yml"}:
-                text = path.read_text(encoding="utf-8")
-                list(yaml.load_all(text, Loader=_TolerantLoader))  # a SafeLoader subclass
-            elif path.suffix == ".toml":
-                tomllib.loads(path.read_text(encoding="utf-8"))
-            elif path.suffix == ".json":
-                json.loads(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
-            errors.append(f"{rel}: {error}")
-    return errors
-
-
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("answers", COMBOS, ids=combo_id)
 def test_data_files_parse(renders: Any, answers: dict[str, str], engine: str) -> None:
@@ -339,25 +226,6 @@ def test_data_files_parse(renders: Any, answers: dict[str, str], engine: str) ->
 
 
 # -- 5. rendered Python is lint-clean and formatted ---------------------------------------------
-
-
-def ruff_problems(project: Path) -> list[str]:
-    """Output of ``ruff check`` and ``ruff format --check`` run from ``project`` when they fail.
-
-    Run from the project folder so the project's own configuration applies.
-    """
-    problems = []
-    for args in (["check"], ["format", "--check"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "ruff", *args, "--no-cache", "."],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            problems.append(f"ruff {' '.join(args)}:\n{result.stdout}{result.stderr}")
-    return problems
 
 
 @pytest.mark.parametrize("answers", distinct_combos(), ids=combo_id)
@@ -376,11 +244,6 @@ def stored_questions() -> set[str]:
         for name, spec in COPIER_YML.items()
         if not name.startswith("_") and not (isinstance(spec, dict) and spec.get("when") is False)
     }
-
-
-def read_answers(project: Path) -> dict[str, Any]:
-    """The copier answers file of a rendered project."""
-    return yaml.safe_load((project / ANSWERS_FILE).read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("answers", COMBOS, ids=combo_id)
