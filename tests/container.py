@@ -61,12 +61,16 @@ RUNTIME_PACKAGES = [
     "libnsl2",
     "libtirpc3t64",
 ]
-# Parts of a pyenv install a slim image does not ship (tests, IDLE, Tk, other packages).
-PYTHON_SKIP = {"test", "idlelib", "tkinter", "turtledemo", "__pycache__", "lib2to3"}
+# Parts of a pyenv install a slim image does not ship (tests, IDLE, Tk, the static library).
+PYTHON_SKIP = {"test", "idlelib", "tkinter", "turtledemo", "__pycache__", "lib2to3", "*.a"}
+# What Debian's slim images leave out of /usr/share (dpkg path-exclude), left out here too.
+SLIM_EXCLUDED = ("doc", "man", "info", "locale")
 STAND_IN_REPO = "localhost/stand-in"  # where the images given by --build-context live
+# Containers run here with runc and explicit ulimits (shared/TOOLING.md): without them
+# runc fails to apply the inherited limits ("error setting rlimit type 7").
+RUNTIME = ["--runtime", "runc", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 PODMAN_RUN = [  # as the ECS task definition and Cloud Run run the service
-    "--runtime",
-    "runc",
+    *RUNTIME,
     "--read-only",
     "--read-only-tmpfs=false",  # podman would add /run, /var/tmp... : /tmp only, as ECS
     "--tmpfs",
@@ -74,10 +78,6 @@ PODMAN_RUN = [  # as the ECS task definition and Cloud Run run the service
     "--cap-drop=ALL",
     "--security-opt",
     "no-new-privileges",
-    "--ulimit",
-    "nofile=1024:1024",
-    "--ulimit",
-    "nproc=1024:1024",
     "--network",
     "host",
 ]
@@ -231,6 +231,8 @@ def ensure_python_image(name: str) -> str:
                 for entry in (rootfs / cache).glob("*"):
                     if entry.is_file():
                         entry.unlink()
+            for folder in SLIM_EXCLUDED:
+                shutil.rmtree(rootfs / "usr" / "share" / folder, ignore_errors=True)
             _copy_python(prefix, rootfs / "usr" / "local", minor)
             run(["chroot", str(rootfs), "ldconfig"])  # libpython in /usr/local/lib
             probe = "import ssl, sqlite3, ctypes, lzma, bz2, zlib, uuid, readline, pyexpat"
@@ -382,6 +384,12 @@ class Container:
             check=False,
         )
         return out.stdout.strip() == "true"
+
+
+def run_once(image: str, *cmd: str, timeout: float = 300) -> str:
+    """Run ``cmd`` in a throwaway container of ``image`` with no network; return stdout."""
+    cmd = ["podman", "run", "--rm", "--network", "none", *RUNTIME, image, *cmd]
+    return run(cmd, timeout=timeout)
 
 
 @contextmanager
