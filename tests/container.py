@@ -30,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
@@ -399,12 +400,13 @@ def run_container(
     env: Mapping[str, str] | None = None,
     volumes: Sequence[str] = (),
     extra_args: Sequence[str] = (),
+    port: int = 8000,
 ) -> Iterator[Container]:
     """Run ``image`` detached, as production does (see ``PODMAN_RUN``); remove it on exit.
 
-    The container shares the host's network (so it reaches services on 127.0.0.1 and
-    serves on the port its CMD names, 8000): one such container at a time per machine,
-    under a lock file.
+    The container shares the host's network, so it reaches services on 127.0.0.1 and
+    serves on the host's ``port`` (its CMD's, 8000): one such container at a time per
+    machine, under a lock file, and only if nothing else listens there already.
     """
     name = f"mlops-test-{os.getpid()}-{time.monotonic_ns()}"
     env_args = [arg for key, value in (env or {}).items() for arg in ("--env", f"{key}={value}")]
@@ -412,6 +414,10 @@ def run_container(
     with HOST_PORT_LOCK.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    msg = f"port {port} is taken on this machine: the container would not get it"
+                    raise ContainerError(msg)
             run(
                 [
                     "podman",
