@@ -46,8 +46,14 @@ TOOLS = (
     # images that debootstrap makes; runc is the runtime it runs them with, uidmap
     # (newuidmap) maps users inside the container
     Tool("podman", "podman", "builds and runs the rendered container image"),
-    Tool("buildah", "buildah", "builds images whose base is pinned by digest"),
     Tool("debootstrap", "debootstrap", "makes the stand-in base images"),
+    # debootstrap verifies Debian's archive with these keys; a file, not a command
+    Tool(
+        "debian-archive-keyring.gpg",
+        "debian-archive-keyring",
+        "debootstrap's signature check of Debian's archive",
+        elsewhere="/usr/share/keyrings",
+    ),
     Tool("runc", "runc", "the container runtime podman runs images with"),
     Tool("newuidmap", "uidmap", "user namespaces for podman"),
 )

@@ -670,7 +670,7 @@ def test_rendered_compose_stack_is_consistent(renders: Any, answers: dict[str, s
     services = yaml.safe_load((project / "compose.yaml").read_text(encoding="utf-8"))["services"]
     expected = {"api", "prometheus"} | when(flags["monitoring"], "grafana")
     if flags["mlflow"]:
-        expected |= {"mlflow", "postgres", "minio", "minio-init"}
+        expected |= {"mlflow", "postgres"}  # artifacts: proxied by MLflow, on its volume
     assert set(services) == expected
     api = services["api"]
     if flags["mlflow"]:
@@ -680,9 +680,10 @@ def test_rendered_compose_stack_is_consistent(renders: Any, answers: dict[str, s
         mlflow = services["mlflow"]["environment"]
         assert mlflow["MLFLOW_BACKEND_STORE_URI"].startswith("postgresql+psycopg2://")
         assert "@postgres:5432/" in mlflow["MLFLOW_BACKEND_STORE_URI"]
-        assert mlflow["MLFLOW_ARTIFACTS_DESTINATION"].startswith("s3://")
-        assert mlflow["MLFLOW_S3_ENDPOINT_URL"] == "http://minio:9000"
-        for name in ("postgres", "minio", "mlflow"):
+        assert mlflow["MLFLOW_SERVE_ARTIFACTS"] == "true"
+        artifacts = mlflow["MLFLOW_ARTIFACTS_DESTINATION"]
+        assert f"mlflow-artifacts:{artifacts}" in services["mlflow"]["volumes"]
+        for name in ("postgres", "mlflow"):
             has_check = "healthcheck" in services[name] or name == "mlflow"  # image HEALTHCHECK
             assert has_check, f"{name} has no healthcheck"
         # the server image pins mlflow inside the range the project depends on
@@ -694,7 +695,7 @@ def test_rendered_compose_stack_is_consistent(renders: Any, answers: dict[str, s
         assert "./models:/app/models:ro" in api["volumes"]
     if flags["monitoring"]:
         # the image's writable log folder is a volume; Prometheus loads the alert rules
-        assert "prediction-logs:/app/logs" in api["volumes"]
+        assert "prediction-logs:/tmp/predictions" in api["volumes"]
         mounts = services["prometheus"]["volumes"]
         assert "./docker/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in mounts
     # Prometheus scrapes the API on the port the image exposes

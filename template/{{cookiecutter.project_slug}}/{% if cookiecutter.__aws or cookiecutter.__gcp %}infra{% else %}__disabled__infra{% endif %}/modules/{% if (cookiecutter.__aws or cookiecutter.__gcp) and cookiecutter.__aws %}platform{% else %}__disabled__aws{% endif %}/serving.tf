@@ -208,7 +208,9 @@ resource "aws_ecs_task_definition" "api" {
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.api.arn
 
-  # the model is downloaded to a temporary folder; the root filesystem stays read-only
+  # the model is downloaded to a temporary folder, and a monitored service writes its
+  # prediction log there too (the image's PREDICTION_LOG_DIR=/tmp/predictions); the root
+  # filesystem stays read-only
   volume {
     name = "tmp"
   }
