@@ -143,3 +143,26 @@ def test_ci_audit_job_audits_the_whole_lock_or_fails_loudly(
         f"vulnerability database unreachable: {problem}; the audit job ran every step and "
         "failed loudly at `make deps-audit`, as it must, so its verdict is untested here"
     )
+
+
+def test_first_push_without_the_lock_says_what_to_do(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # given a fresh render pushed as is: the README's `make install` and lock commit skipped
+    workdir = tmp_path_factory.mktemp("no-lock")
+    proj = render_project(workdir, CASES["level2"])
+    assert not (proj.path / "uv.lock").exists()
+
+    # when
+    run = run_workflow(proj, CI, workdir=workdir / "act")
+
+    # then every job stops at its first own step, with the one step that was skipped
+    for job_id in CI_JOBS:
+        job = run.job(job_id)
+        assert job.result == "failure", run.failure_report(job_id)
+        first_own = next(step for step, _ in job.steps if step.startswith("make "))
+        assert job.steps[-1] == (first_own, "failure"), run.failure_report(job_id)
+        assert "uv.lock is not committed: run 'make install'" in job.tail(), run.failure_report(
+            job_id
+        )
+        assert "Unable to find lockfile" not in job.tail(), run.failure_report(job_id)
