@@ -89,6 +89,7 @@ class Job:
     result: str = "unknown"  # success | failure | skipped (never started) | unknown
     steps: list[tuple[str, str]] = field(default_factory=list)  # (step, success|failure)
     log: list[str] = field(default_factory=list)
+    output: dict[str, str] = field(default_factory=dict)  # step -> what it printed
 
     def tail(self, chars: int = LOG_TAIL) -> str:
         """The end of the job's log."""
@@ -104,6 +105,7 @@ class ActRun:
     jobs: dict[str, Job]
     log: Path
     seconds: float
+    workspaces: list[Path] = field(default_factory=list)  # act's copies, if kept
 
     def job(self, job_id: str) -> Job:
         """The job ``job_id``; fail with act's own output when act never ran it."""
@@ -138,7 +140,11 @@ def parse_json_log(lines: Sequence[str]) -> dict[str, Job]:
             continue
         job = jobs.setdefault(job_id, Job(job_id, entry.get("job", "").strip()))
         message = entry.get("msg", "")
-        job.log.append(message if message.endswith("\n") else message + "\n")
+        line = message if message.endswith("\n") else message + "\n"
+        job.log.append(line)
+        if entry.get("raw_output"):
+            step = entry.get("step", "")
+            job.output[step] = job.output.get(step, "") + line
         if "stepResult" in entry and entry.get("stage") == "Main":
             job.steps.append((entry.get("step", ""), entry["stepResult"]))
         if "jobResult" in entry:
@@ -155,13 +161,15 @@ def run_workflow(
     variables: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
     workdir: Path,
+    keep_workspace: bool = False,
     timeout: float = 3600,
 ) -> ActRun:
     """Run ``workflow`` (a path in ``proj``) for ``event`` with act; return every job's result.
 
     The workflow's setup actions are mapped to their stand-ins; ``variables`` become
     repository variables (``vars.*``); ``env`` is added to the environment the jobs see.
-    act works in ``workdir`` (its copies of the repository), which is deleted afterwards;
+    act works in ``workdir`` (its copy of the repository for each job), which is deleted
+    afterwards unless ``keep_workspace`` (then ``ActRun.workspaces`` lists the copies);
     the log stays there.
     """
     url = push_remote(proj)
@@ -212,7 +220,38 @@ def run_workflow(
             except subprocess.TimeoutExpired:
                 returncode = -1
     finally:
-        shutil.rmtree(cache, ignore_errors=True)  # a copy of the project (and .venv) per job
+        workspaces = sorted(cache.glob("*/hostexecutor"))
+        if not keep_workspace:
+            shutil.rmtree(cache, ignore_errors=True)  # a copy of the project (.venv too) per job
     seconds = round(time.perf_counter() - started, 1)
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-    return ActRun(command, returncode, parse_json_log(lines), log, seconds)
+    kept = workspaces if keep_workspace else []
+    return ActRun(command, returncode, parse_json_log(lines), log, seconds, kept)
+
+
+def steps_before(workflow: Path, action: str, dst: Path, probe: str) -> Path:
+    """Copy ``workflow`` to ``dst``, its last step (using ``action``) replaced by ``probe``.
+
+    For a step that cannot run here and must not be stood in for (a non-setup action):
+    the copy is the file's text up to that step, byte for byte, so every step before it
+    runs unmodified; then ``probe``, a shell command that prints what the action would
+    have read (the working tree, a file), for the test to assert on. The step must be the
+    last of the last job, so nothing else is cut.
+    """
+    lines = workflow.read_text(encoding="utf-8").splitlines(keepends=True)
+    pattern = re.compile(rf"\s*- uses: {re.escape(action)}@")
+    (at,) = [i for i, line in enumerate(lines) if pattern.match(line)]
+    indent = len(lines[at]) - len(lines[at].lstrip())
+    rest = [line for line in lines[at + 1 :] if line.strip()]
+    assert all(len(line) - len(line.lstrip()) > indent for line in rest), (
+        f"{action} is not the last step of the last job of {workflow}"
+    )
+    pad = " " * indent
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(
+        "".join(lines[:at])
+        + f"{pad}# the test's probe in place of {action}, which cannot run here\n"
+        + f"{pad}- name: probe\n{pad}  run: {json.dumps(probe)}\n",
+        encoding="utf-8",
+    )
+    return dst

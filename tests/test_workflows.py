@@ -9,6 +9,7 @@ steps and the tail of its log.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,13 @@ from tests.act import (
     pinned_actions,
     run_workflow,
     stand_in,
+    steps_before,
     upstream,
 )
-from tests.projects import Project, advisory_service_problem, render_project
+from tests.projects import Project, advisory_service_problem, project_env, render_project
 from tests.rendering import render_copier
+from tests.services import mlflow_server, postgres
+from tests.template_repo import TemplateRepo, copy, git
 
 pytestmark = [pytest.mark.workflows, pytest.mark.xdist_group("workflows")]
 
@@ -34,6 +38,11 @@ CASES = {
 }
 CI = ".github/workflows/ci.yml"
 CI_JOBS = ("lint", "test", "pipeline", "audit", "image")
+PROMOTE = ".github/workflows/promote.yml"
+RETRAIN = ".github/workflows/retrain.yml"
+TEMPLATE_UPDATE = ".github/workflows/template-update.yml"
+CD = ".github/workflows/cd.yml"
+REGISTERED = "customer-churn"  # the registered model of the default answers
 
 
 def first_push(workdir: Path, answers: dict[str, str]) -> Project:
@@ -45,10 +54,28 @@ def first_push(workdir: Path, answers: dict[str, str]) -> Project:
     return proj
 
 
+class Pushes:
+    """Each case rendered once per module, ready for its first push, on first use."""
+
+    def __init__(self, base: pytest.TempPathFactory) -> None:
+        self._base = base
+        self._done: dict[str, Project] = {}
+
+    def get(self, case: str) -> Project:
+        if case not in self._done:
+            self._done[case] = first_push(self._base.mktemp(case), CASES[case])
+        return self._done[case]
+
+
+@pytest.fixture(scope="module")
+def pushes(tmp_path_factory: pytest.TempPathFactory) -> Pushes:
+    return Pushes(tmp_path_factory)
+
+
 @pytest.fixture(scope="module", params=list(CASES))
-def pushed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Project:
+def pushed(request: pytest.FixtureRequest, pushes: Pushes) -> Project:
     """Each case, rendered once and ready for its first push."""
-    return first_push(tmp_path_factory.mktemp(request.param), CASES[request.param])
+    return pushes.get(request.param)
 
 
 def assert_succeeded(run: ActRun, job_id: str) -> None:
@@ -166,3 +193,123 @@ def test_first_push_without_the_lock_says_what_to_do(
             job_id
         )
         assert "Unable to find lockfile" not in job.tail(), run.failure_report(job_id)
+
+
+# -- promote.yml and retrain.yml against a tracking server on PostgreSQL ----------------
+
+
+def champion(proj: Project, tracking_uri: str) -> str:
+    """The registry's champion version, read with the MLflow client."""
+    reader = Project(proj.path, {**proj.env, "MLFLOW_TRACKING_URI": tracking_uri})
+    return reader.python(
+        "from mlflow import MlflowClient; "
+        f"print(MlflowClient().get_model_version_by_alias({REGISTERED!r}, 'champion').version)"
+    ).strip()
+
+
+def test_promote_then_retrain_move_the_champion_on_the_tracking_server(
+    pushes: Pushes, tmp_path: Path
+) -> None:
+    # given a level-3 project and a tracking server on PostgreSQL, named by the repository
+    # variable the workflows read
+    proj = pushes.get("level3-aws")
+    with (
+        postgres(databases=["mlflow"]) as pg,
+        mlflow_server(
+            proj.path,
+            pg.uri("mlflow"),
+            tmp_path / "artifacts",
+            env=proj.env,
+            log=tmp_path / "mlflow-server.log",
+        ) as server,
+    ):
+        variables = {"MLFLOW_TRACKING_URI": server.url}
+
+        # when a push runs promote.yml
+        promoted = run_workflow(proj, PROMOTE, variables=variables, workdir=tmp_path / "promote")
+
+        # then it trained, validated and promoted the first version
+        assert_succeeded(promoted, "promote")
+        assert "no-tracking-server" not in promoted.jobs
+        assert champion(proj, server.url) == "1"
+
+        # when retraining is dispatched (the job that needs no cloud; deploy is beyond it)
+        retrained = run_workflow(
+            proj,
+            RETRAIN,
+            event="workflow_dispatch",
+            job="retrain",
+            variables=variables,
+            workdir=tmp_path / "retrain",
+        )
+
+        # then a second version, fitted on fresh data, passed the gate and is the champion
+        assert_succeeded(retrained, "retrain")
+        assert champion(proj, server.url) == "2"
+
+
+# -- template-update.yml against a newer local release of the template -------------------
+
+
+def test_template_update_produces_the_change_it_would_open_a_pull_request_from(
+    tmp_path: Path,
+) -> None:
+    # given a level-2 project rendered from release v1.0.0 of a local template copy, and a
+    # newer release v2.0.0 with one more file
+    template = TemplateRepo(tmp_path / "template")
+    template.release("v1.0.0")
+    proj = Project(copy(template, tmp_path / "project", maturity_level=2), project_env(tmp_path))
+    (template.project / "CONTRIBUTING.md").write_text("# Contributing\n", encoding="utf-8")
+    template.release("v2.0.0", "v2: contributing guide")
+    # peter-evans/create-pull-request is no setup action: no stand-in; the job runs up to
+    # it, then the probe prints the working tree it would commit to the update branch
+    workflow = steps_before(
+        proj.path / TEMPLATE_UPDATE,
+        "peter-evans/create-pull-request",
+        tmp_path / "steps" / "template-update.yml",
+        probe="git status --porcelain && git rev-parse HEAD && cat .copier-answers.yml",
+    )
+
+    # when the scheduled workflow runs (dispatched by hand: the same job)
+    run = run_workflow(proj, str(workflow), event="workflow_dispatch", workdir=tmp_path / "act")
+
+    # then every step before the pull request succeeded, and the job's working tree holds
+    # exactly the update the pull request would carry, on the pushed commit
+    assert_succeeded(run, "update")
+    probed = run.job("update").output["probe"].splitlines()
+    status = [line.removeprefix("| ") for line in probed[:2]]
+    assert sorted(status) == [" M .copier-answers.yml", "?? CONTRIBUTING.md"], probed
+    assert probed[2].removeprefix("| ") == git(proj.path, "rev-parse", "HEAD").strip()
+    assert "_commit: v2.0.0" in probed[3:], probed
+
+
+# -- cd.yml up to the cloud boundary -------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ["level2", "level3-aws", "level3-gcp"])
+def test_cd_without_a_registry_gives_the_notice_and_the_dependency_sbom(
+    pushes: Pushes, case: str, tmp_path: Path
+) -> None:
+    # given the project's cd workflow up to the artifact upload (no stand-in: the job runs
+    # up to it, then the probe prints the file it would upload), and no IMAGE_REPOSITORY
+    proj = pushes.get(case)
+    workflow = steps_before(
+        proj.path / CD,
+        "actions/upload-artifact",
+        tmp_path / "steps" / "cd.yml",
+        probe="cat reports/sbom.cdx.json",
+    )
+
+    # when main is pushed
+    run = run_workflow(proj, str(workflow), workdir=tmp_path / "act")
+
+    # then the notice says what to set, nothing needs the cloud, and the SBOM is written
+    assert_succeeded(run, "no-registry")
+    assert "Image not pushed" in run.job("no-registry").tail()
+    assert "image" not in run.jobs  # skipped: no registry to push to
+    assert_succeeded(run, "sbom")
+    printed = run.job("sbom").output["probe"]
+    sbom = json.loads("".join(line.removeprefix("| ") for line in printed.splitlines(True)))
+    assert sbom["bomFormat"] == "CycloneDX"
+    names = {component["name"] for component in sbom["components"]}
+    assert {"fastapi", "onnxruntime"} <= names
