@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
+from tests import system_tools
 from tests.rendering import render_cookiecutter, render_copier
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop before any test runs, with one line, if a system tool the tests call is missing."""
+    del session  # the hook's signature; the check is about this machine
+    if lacking := system_tools.missing():
+        # a usage error prints as one "ERROR: ..." line (pytest.exit would print it twice)
+        raise pytest.UsageError(system_tools.problem(lacking))
 
 
 class RenderCache:

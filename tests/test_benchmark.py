@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,9 +21,6 @@ from tests.rendering import ROOT
 pytestmark = pytest.mark.run
 
 
-@pytest.mark.skipif(
-    shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)"
-)
 def test_serving_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     output = tmp_path / "results.json"
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "MLFLOW_TRACKING_URI"}}

@@ -316,7 +316,7 @@ class DevContainer(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1)
-    image: str = Field(pattern=r"^mcr\.microsoft\.com/devcontainers/python:1-3\.1[0-3]-bookworm$")
+    image: str = Field(pattern=r"^mcr\.microsoft\.com/devcontainers/python:3-3\.1[0-3]-trixie$")
     containerEnv: dict[str, str]  # camelCase: the spec's field names
     onCreateCommand: str
     postCreateCommand: str
@@ -340,7 +340,7 @@ def test_devcontainer_reproduces_the_development_environment(
     raw = json.loads((project / ".devcontainer" / "devcontainer.json").read_text(encoding="utf-8"))
     container = DevContainer.model_validate(raw)
     # the same Python as the project, uv at the version the service image pins
-    assert container.image.endswith(f":1-{answers['python_version']}-bookworm")
+    assert container.image.endswith(f":3-{answers['python_version']}-trixie")
     uv_pin = re.fullmatch(r"pipx install uv==(\d+\.\d+\.\d+)", container.onCreateCommand)
     assert uv_pin, container.onCreateCommand
     dockerfile = project / "Dockerfile"

@@ -140,7 +140,9 @@ def test_rendered_ci_files_match_their_schemas(renders: Any, answers: dict[str, 
 
 
 # The only write permissions a rendered job may hold, by (workflow file, job).
-PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+PINNED_USES = re.compile(
+    r"^(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40}) # (?P<version>v\d+\.\d+\.\d+)$"
+)
 SELF = "$/.github/workflows/"  # GitHub's self-repository syntax (2026-07), zizmor's advice
 MAKE_RUN = re.compile(r"^make ([a-z-]+)$")
 NOTICE_RUN = re.compile(r'^echo "::notice[^"$`]*"$')
@@ -225,6 +227,94 @@ def policy_problems(project: Path) -> list[str]:
 def test_rendered_workflows_follow_the_policy(renders: Any, answers: dict[str, str]) -> None:
     problems = policy_problems(renders.get("copier", answers))
     assert not problems, "\n".join(problems)
+
+
+# The pinned actions: commit, release, inputs and runtime, read from each release's
+# action.yml (recorded here because GitHub is unreachable from the tests). The act
+# stand-ins declare exactly these inputs.
+ACTIONS = json.loads((ROOT / "tests" / "data" / "action_inputs.json").read_text(encoding="utf-8"))
+# A step's `uses: owner/repo@ref # version` (a reusable workflow of this repo has no `@`).
+USES_LINE = re.compile(
+    r"^\s*(?:- )?uses: (?P<action>[^@\s]+)@(?P<ref>\S+)(?: # (?P<version>\S+))?$"
+)
+# GitHub's runners run JavaScript actions on Node 24 only (Node 20 was removed).
+RUNTIMES = {"node24", "composite", "docker"}
+
+
+def action_pin_problems(workflows: list[Path]) -> list[str]:
+    """Where workflows use an action, a commit or a `with:` key that ACTIONS does not record."""
+    problems = []
+    for path in workflows:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if uses := USES_LINE.match(line):
+                pin = ACTIONS.get(uses["action"], {})
+                recorded = (pin.get("sha"), pin.get("version"))
+                if (uses["ref"], uses["version"]) != recorded:
+                    problems.append(f"{path.name}: {line.strip()} (recorded: {recorded})")
+        for job_id, job in load_yaml(path)["jobs"].items():
+            for step in job.get("steps", []):
+                action = step.get("uses", "").split("@")[0]
+                if action not in ACTIONS:
+                    continue  # reported above
+                if unknown := set(step.get("with", {})) - set(ACTIONS[action]["inputs"]):
+                    problems.append(f"{path.name}:{job_id}: {action} has no {sorted(unknown)}")
+    return problems
+
+
+def test_pinned_actions_run_on_a_current_runtime() -> None:
+    for action, pin in ACTIONS.items():
+        assert pin["runs"] in RUNTIMES, f"{action} {pin['version']} runs on {pin['runs']}"
+        assert re.fullmatch(r"[0-9a-f]{40}", pin["sha"]), action
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", pin["version"]), action
+        assert pin["inputs"] == sorted(set(pin["inputs"])), action
+
+
+def test_template_repo_workflows_use_the_recorded_pins() -> None:
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    problems = action_pin_problems(workflows)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("answers", WORKFLOW_VARIANTS, ids=variant_id)
+def test_rendered_workflows_use_the_recorded_pins(renders: Any, answers: dict[str, str]) -> None:
+    problems = action_pin_problems(workflow_files(renders.get("copier", answers)))
+    assert not problems, "\n".join(problems)
+
+
+def test_pin_check_catches_unrecorded_pins_and_inputs(tmp_path: Path) -> None:
+    checkout = ACTIONS["actions/checkout"]
+    workflow = tmp_path / "bad.yml"
+    workflow.write_text(
+        f"""\
+jobs:
+  build:
+    steps:
+      - uses: actions/checkout@{checkout["sha"]} # {checkout["version"]}
+        with:
+          persist-credentials: false
+          fetch_depth: 0
+      - uses: actions/checkout@{"0" * 40} # {checkout["version"]}
+      - uses: someone/else@{checkout["sha"]} # v1.0.0
+""",
+        encoding="utf-8",
+    )
+    problems = action_pin_problems([workflow])
+    assert len(problems) == 3, problems
+    assert "has no ['fetch_depth']" in problems[-1]
+
+
+def test_every_recorded_pin_is_used(renders: Any) -> None:
+    """No stale entry: each recorded action is pinned by this repo or some rendered variant."""
+    workflows = list((ROOT / ".github" / "workflows").glob("*.yml"))
+    for answers in WORKFLOW_VARIANTS:
+        workflows += workflow_files(renders.get("copier", answers))
+    used = {
+        match["action"]
+        for path in workflows
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if (match := USES_LINE.match(line))
+    }
+    assert used == set(ACTIONS)
 
 
 @pytest.mark.parametrize("answers", WORKFLOW_VARIANTS, ids=variant_id)
@@ -366,7 +456,7 @@ def test_dependabot_watches_every_dependency_source(renders: Any, answers: dict[
     flags = resolve(answers)
     updates = load_yaml(project / ".github" / "dependabot.yml")["updates"]
     ecosystems = {u["package-ecosystem"]: u for u in updates}
-    expected = {"github-actions", "uv"}
+    expected = {"github-actions", "uv", "devcontainers"}  # the dev container: every level
     if flags["docker"]:
         expected |= {"docker", "docker-compose"} | when(flags["mlflow"], "pip")
     expected |= when(flags["aws"] or flags["gcp"], "terraform")
@@ -379,6 +469,8 @@ def test_dependabot_watches_every_dependency_source(renders: Any, answers: dict[
         docker_dirs = ecosystems["docker"]["directories"]
         dockerfiles = sorted(p.parent for p in project.rglob("Dockerfile"))
         assert sorted(project / d.lstrip("/") for d in docker_dirs) == dockerfiles
+    devcontainer = ecosystems["devcontainers"]["directory"].lstrip("/")
+    assert (project / devcontainer / ".devcontainer" / "devcontainer.json").is_file()
     if "pip" in ecosystems:
         assert (project / ecosystems["pip"]["directory"].lstrip("/") / "requirements.txt").is_file()
 
