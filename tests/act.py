@@ -23,12 +23,15 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.projects import Project
 from tests.services import process_group
 
-ACTIONS = Path(__file__).resolve().parent / "actions"  # the stand-ins
-UPSTREAM = ACTIONS / "upstream.json"  # the real actions' pinned commits and input names
+TESTS = Path(__file__).resolve().parent
+ACTIONS = TESTS / "actions"  # the stand-ins
+# every pinned action's commit, release and input names, read from its action.yml
+PINS = TESTS / "data" / "action_inputs.json"
 OWNER = "acme"  # the GitHub account of the rendered projects' remote
 RUNNER_LABEL = "ubuntu-24.04"  # what every rendered job runs on
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40})", re.MULTILINE)
@@ -44,10 +47,9 @@ def act_binary() -> str:
     return found
 
 
-def upstream() -> dict[str, dict[str, object]]:
-    """Pinned commit, tag and input names of each real action a stand-in replaces."""
-    data = json.loads(UPSTREAM.read_text(encoding="utf-8"))
-    return {name: value for name, value in data.items() if not name.startswith("_")}
+def pins() -> dict[str, dict[str, Any]]:
+    """Pinned commit (``sha``), release and input names of every action the workflows use."""
+    return json.loads(PINS.read_text(encoding="utf-8"))
 
 
 def pinned_actions(workflow: Path) -> list[tuple[str, str]]:
