@@ -10,6 +10,8 @@ steps and the tail of its log.
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from tests.act import (
     stand_in,
     steps_before,
 )
+from tests.container import build_flags, image_exists
 from tests.projects import Project, advisory_service_problem, project_env, render_project
 from tests.rendering import render_copier
 from tests.services import mlflow_server, postgres
@@ -138,6 +141,29 @@ def test_ci_job_succeeds_on_the_first_push(pushed: Project, job_id: str, tmp_pat
 
     # then
     assert_succeeded(run, job_id)
+
+
+def test_ci_image_job_builds_the_image(pushed: Project, tmp_path: Path) -> None:
+    # given the podman flags this machine needs (local stand-in base images under the
+    # Dockerfile's exact names, chroot isolation, no pull: tests/container.py), which the
+    # build-push stand-in adds to its build of the unchanged Dockerfile
+    with build_flags(pushed.path) as flags:
+        # when
+        run = run_workflow(
+            pushed, CI, job="image", env={"PODMAN_BUILD_FLAGS": "\n".join(flags)}, workdir=tmp_path
+        )
+
+    # then the job succeeded and the image it built is in podman's store
+    assert_succeeded(run, "image")
+    build = "".join(run.job("image").output.values())
+    image_ids = re.findall(r"^([0-9a-f]{64})$", build, re.MULTILINE)
+    assert image_ids, run.failure_report("image")
+    try:
+        assert image_exists(image_ids[-1])
+    finally:
+        subprocess.run(
+            ["podman", "rmi", "--force", image_ids[-1]], check=False, capture_output=True
+        )
 
 
 def test_ci_audit_job_audits_the_whole_lock_or_fails_loudly(
