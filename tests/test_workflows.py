@@ -306,33 +306,46 @@ def test_template_update_produces_the_change_it_would_open_a_pull_request_from(
 # -- cd.yml up to the cloud boundary -------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", ["level2", "level3-aws", "level3-gcp"])
-def test_cd_without_a_registry_gives_the_notice_and_the_dependency_sbom(
-    pushes: Pushes, case: str, tmp_path: Path
-) -> None:
+def test_cd_dependency_sbom_job_writes_the_sbom(pushed: Project, tmp_path: Path) -> None:
     # given the project's cd workflow up to the artifact upload (no stand-in: the job runs
-    # up to it, then the probe prints the file it would upload), and no IMAGE_REPOSITORY
-    proj = pushes.get(case)
+    # up to it, then the probe prints the file it would upload)
     workflow = steps_before(
-        proj.path / CD,
+        pushed.path / CD,
         "actions/upload-artifact",
         tmp_path / "steps" / "cd.yml",
         probe="cat reports/sbom.cdx.json",
     )
 
-    # when main is pushed; GitHub gives an unset variable as "" (act would give null,
-    # which its expressions do not take as equal to "")
-    run = run_workflow(
-        proj, str(workflow), variables={"IMAGE_REPOSITORY": ""}, workdir=tmp_path / "act"
-    )
+    # when main is pushed
+    run = run_workflow(pushed, str(workflow), job="sbom", workdir=tmp_path / "act")
 
-    # then the notice says what to set, nothing needs the cloud, and the SBOM is written
-    assert_succeeded(run, "no-registry")
-    assert "Image not pushed" in run.job("no-registry").tail()
-    assert "image" not in run.jobs  # skipped: no registry to push to
+    # then the SBOM lists what the image installs
     assert_succeeded(run, "sbom")
     printed = run.job("sbom").output["probe"]
     sbom = json.loads("".join(line.removeprefix("| ") for line in printed.splitlines(True)))
     assert sbom["bomFormat"] == "CycloneDX"
     names = {component["name"] for component in sbom["components"]}
     assert {"fastapi", "onnxruntime"} <= names
+
+
+@pytest.mark.parametrize("case", ["level3-aws", "level3-gcp"])
+def test_cd_without_a_registry_says_what_to_set(pushes: Pushes, case: str, tmp_path: Path) -> None:
+    # given a project whose images go to the cloud registry of infra/, with no
+    # IMAGE_REPOSITORY variable yet: GitHub gives an unset variable as "" (act would give
+    # null, which its expressions do not take as equal to "")
+    proj = pushes.get(case)
+    workflow = steps_before(
+        proj.path / CD, "actions/upload-artifact", tmp_path / "steps" / "cd.yml", probe="true"
+    )
+
+    # when main is pushed
+    run = run_workflow(
+        proj, str(workflow), variables={"IMAGE_REPOSITORY": ""}, workdir=tmp_path / "act"
+    )
+
+    # then the notice says what to set, and nothing that needs the cloud starts
+    assert_succeeded(run, "no-registry")
+    assert "Image not pushed" in run.job("no-registry").tail()
+    assert "image" not in run.jobs
+    assert "deploy" not in run.jobs
+    assert_succeeded(run, "sbom")
