@@ -27,7 +27,6 @@ from tests.act import (
 )
 from tests.container import build_flags, image_exists
 from tests.projects import Project, advisory_service_problem, project_env, render_project
-from tests.rendering import render_copier
 from tests.services import mlflow_server, postgres
 from tests.template_repo import TemplateRepo, copy, git
 
@@ -97,12 +96,6 @@ def assert_succeeded(run: ActRun, job_id: str) -> None:
 # -- the stand-ins are what they replace ------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def level3(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A level-3 render (no install): every workflow file of the default cloud."""
-    return render_copier(tmp_path_factory.mktemp("workflow-files") / "p", CASES["level3-aws"])
-
-
 @pytest.mark.parametrize("action", SET_UP)
 def test_stand_in_declares_exactly_the_real_inputs(action: str) -> None:
     # given the real action's inputs at the pinned commit (tests/data/action_inputs.json;
@@ -129,8 +122,8 @@ def test_only_setup_actions_have_stand_ins() -> None:
 # -- ci.yml ------------------------------------------------------------------------------
 
 
-def test_ci_has_the_jobs_this_tier_runs(level3: Path) -> None:
-    jobs = yaml.safe_load((level3 / CI).read_text(encoding="utf-8"))["jobs"]
+def test_ci_has_the_jobs_this_tier_runs(pushed: Project) -> None:
+    jobs = yaml.safe_load((pushed.path / CI).read_text(encoding="utf-8"))["jobs"]
     assert tuple(jobs) == CI_JOBS
 
 
