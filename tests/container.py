@@ -294,6 +294,41 @@ class Build:
     size: int
 
 
+@contextmanager
+def build_flags(
+    project_dir: Path,
+    *,
+    dockerfile: str = "Dockerfile",
+    build_contexts: Mapping[str, str] | None = None,
+) -> Iterator[list[str]]:
+    """The ``podman build`` flags that build ``dockerfile`` here, valid inside the block.
+
+    Makes the stand-in base images first. ``build_contexts`` adds ``--build-context``
+    pairs (e.g. ``model=models``); the stand-ins' are added here. Shared by
+    :func:`build_image` and the CI workflow's image job under act (tests/act.py).
+    """
+    contexts = ensure_stand_in_images(project_dir / dockerfile)
+    contexts.update(build_contexts or {})
+    with tempfile.TemporaryDirectory(prefix="uv-config-") as tmp:
+        # uv trusts only its bundled roots unless told to use the system's (the mounted bundle)
+        uv_toml = Path(tmp) / "uv.toml"
+        uv_toml.write_text("system-certs = true\n", encoding="utf-8")
+        yield [
+            "--isolation",
+            "chroot",
+            "--pull=never",
+            "--format",
+            "docker",
+            "--ulimit",
+            "nofile=1024:1024",
+            "--volume",
+            f"{CA_BUNDLE}:{CA_BUNDLE}:ro",
+            "--volume",
+            f"{uv_toml}:/etc/uv/uv.toml:ro",
+            *[arg for item in contexts.items() for arg in ("--build-context", "=".join(item))],
+        ]
+
+
 def build_image(
     project_dir: Path,
     tag: str,
@@ -307,27 +342,12 @@ def build_image(
     ``build_contexts`` adds ``--build-context`` pairs (e.g. ``model=models`` to bake a
     model folder in, as the Dockerfile documents); the stand-ins' are added here.
     """
-    contexts = ensure_stand_in_images(project_dir / dockerfile)
-    contexts.update(build_contexts or {})
-    with tempfile.TemporaryDirectory(prefix="uv-config-") as tmp:
-        # uv trusts only its bundled roots unless told to use the system's (the mounted bundle)
-        uv_toml = Path(tmp) / "uv.toml"
-        uv_toml.write_text("system-certs = true\n", encoding="utf-8")
+    flags = build_flags(project_dir, dockerfile=dockerfile, build_contexts=build_contexts)
+    with flags as podman_flags:
         cmd = [
             "podman",
             "build",
-            "--isolation",
-            "chroot",
-            "--pull=never",
-            "--format",
-            "docker",
-            "--ulimit",
-            "nofile=1024:1024",
-            "--volume",
-            f"{CA_BUNDLE}:{CA_BUNDLE}:ro",
-            "--volume",
-            f"{uv_toml}:/etc/uv/uv.toml:ro",
-            *[arg for item in contexts.items() for arg in ("--build-context", "=".join(item))],
+            *podman_flags,
             "--file",
             str(project_dir / dockerfile),
             "--tag",

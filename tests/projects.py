@@ -6,9 +6,13 @@ project, commit it to git and run its own tasks; this module is the one way they
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
+import tomllib
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +27,8 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "Test User",
     "GIT_COMMITTER_EMAIL": "test@example.com",
 }
+# pip-audit's default service reads one release's JSON from PyPI, advisories included
+PYPI_RELEASE = "https://pypi.org/pypi/{name}/{version}/json"
 
 
 class CommandError(AssertionError):
@@ -97,3 +103,24 @@ def render_project(
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         proj.run("uv", "lock", "--upgrade", "--exclude-newer", now)
     return proj
+
+
+def advisory_service_problem(proj: Project) -> str | None:
+    """Why pip-audit's vulnerability data cannot be read from here, or None when it can.
+
+    Asks PyPI the way pip-audit does, for a release that certainly exists: the locked
+    pip-audit itself. (Here the package index is reachable but its JSON API is not.)
+    """
+    lock = tomllib.loads((proj.path / "uv.lock").read_text(encoding="utf-8"))
+    version = next(p["version"] for p in lock["package"] if p["name"] == "pip-audit")
+    url = PYPI_RELEASE.format(name="pip-audit", version=version)
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return f"{url} answered HTTP {error.code}"
+    except (urllib.error.URLError, OSError) as error:
+        return f"{url} is unreachable ({error})"
+    except json.JSONDecodeError:
+        return f"{url} did not answer JSON"
+    return None if "vulnerabilities" in body else f"{url} has no vulnerability data"

@@ -12,15 +12,13 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-import urllib.error
-import urllib.request
 from typing import Any
 
 import pytest
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from tests.projects import CommandError, Project, render_project
+from tests.projects import CommandError, Project, advisory_service_problem, render_project
 from tests.rendering import LEVELS
 
 NAME = "customer-churn"
@@ -60,8 +58,6 @@ for group, rows in test.groupby("gender"):
 print(json.dumps(result))
 """
 METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1")
-# pip-audit's default service reads one release's JSON from PyPI, advisories included
-PYPI_RELEASE = "https://pypi.org/pypi/{name}/{version}/json"
 
 
 @pytest.fixture(scope="module")
@@ -226,27 +222,6 @@ def test_fairness_gate_refuses_a_tiny_maximum_gap_and_is_off_by_default(
 
 
 # -- supply chain -------------------------------------------------------------------------
-
-
-def advisory_service_problem(proj: Project) -> str | None:
-    """Why pip-audit's vulnerability data cannot be read from here, or None when it can.
-
-    Asks PyPI the way pip-audit does, for a release that certainly exists: the locked
-    pip-audit itself. (Here the package index is reachable but its JSON API is not.)
-    """
-    lock = tomllib.loads((proj.path / "uv.lock").read_text(encoding="utf-8"))
-    version = next(p["version"] for p in lock["package"] if p["name"] == "pip-audit")
-    url = PYPI_RELEASE.format(name="pip-audit", version=version)
-    try:
-        with urllib.request.urlopen(url, timeout=15) as response:
-            body = json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return f"{url} answered HTTP {error.code}"
-    except (urllib.error.URLError, OSError) as error:
-        return f"{url} is unreachable ({error})"
-    except json.JSONDecodeError:
-        return f"{url} did not answer JSON"
-    return None if "vulnerabilities" in body else f"{url} has no vulnerability data"
 
 
 @pytest.mark.run
