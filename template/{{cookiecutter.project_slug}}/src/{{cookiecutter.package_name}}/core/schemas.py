@@ -1,10 +1,10 @@
-"""Pandera schemas derived from the feature specification, and a readable validator."""
+"""Pandera schemas derived from the data contract, and a readable validator."""
 
 import pandas as pd
 import pandera.pandas as pa
 
 from ..core.errors import UserError
-from ..core.features import FEATURES, ID_COLUMN, TARGET, Feature
+from ..core.features import CONTRACT, FEATURES, ID_COLUMN, TARGET, Feature
 
 
 class DataValidationError(UserError):
@@ -34,7 +34,7 @@ def _column(feature: Feature) -> pa.Column:
     return pa.Column(
         feature.dtype,
         checks=checks,
-        nullable=False,
+        nullable=feature.nullable,
         coerce=feature.dtype.startswith("float"),
         description=feature.description,
     )
@@ -49,9 +49,9 @@ RAW_SCHEMA = pa.DataFrameSchema(
         TARGET: pa.Column("int64", pa.Check.isin([0, 1]), nullable=False),
     },
     strict=True,
-    name="raw customers",
+    name=f"labelled {CONTRACT.entity} records",
 )
-"""Labelled customer records: exactly the spec's columns, nothing else."""
+"""Labelled records: exactly the contract's columns, nothing else."""
 
 INPUT_SCHEMA = pa.DataFrameSchema(
     {ID_COLUMN: pa.Column(str, required=False), **_FEATURE_COLUMNS},
