@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from ..core.contract import SUPPORTED_TASKS, Contract
-from ..core.features import COLUMNS, CONTRACT, FEATURES, ID_COLUMN, TARGET
-from ..core.schemas import RAW_SCHEMA, DataValidationError, validate
+from ..core.contract import SUPPORTED_TASKS, Contract, Feature
+from ..core.features import CONTRACT, FEATURES, ID_COLUMN
+from ..core.schemas import RAW_SCHEMA, DataValidationError, raw_schema, validate
 
 # The churn sample's own columns: the generator below writes exactly these, whatever
 # the project's contract says (sample_contract.yaml describes them).
@@ -94,7 +94,8 @@ def synthesize(n_records: int, seed: int, contract: Contract = CONTRACT) -> pd.D
         Records with the contract's identifiers as columns, target as 0/1.
     """
     rng = np.random.default_rng(seed)
-    columns: dict[str, object] = {ID_COLUMN: [f"R{i:06d}" for i in range(1, n_records + 1)]}
+    ids = [f"R{i:06d}" for i in range(1, n_records + 1)]
+    columns: dict[str, object] = {contract.id.name: ids}
     signal = np.zeros(n_records)
     for feature in contract.features:
         if feature.kind == "numeric":
@@ -121,8 +122,9 @@ def synthesize(n_records: int, seed: int, contract: Contract = CONTRACT) -> pd.D
         columns[feature.name] = series
     # Scale the signal so the classes are neither trivial nor random.
     logit = 3.0 * signal / (signal.std() or 1.0)
-    columns[TARGET] = (rng.random(n_records) < 1 / (1 + np.exp(-logit))).astype("int64")
-    return pd.DataFrame(columns)[list(COLUMNS)]
+    target = (rng.random(n_records) < 1 / (1 + np.exp(-logit))).astype("int64")
+    columns[contract.target.name] = target
+    return pd.DataFrame(columns)
 
 
 def read_raw(path: Path, contract: Contract = CONTRACT) -> pd.DataFrame:
@@ -160,9 +162,11 @@ def read_raw(path: Path, contract: Contract = CONTRACT) -> pd.DataFrame:
         ids = pd.Series([f"row-{i:07d}" for i in range(1, len(data) + 1)], index=data.index)
     else:
         ids = data[contract.id.source]
-    records.insert(0, ID_COLUMN, ids)
-    records[TARGET] = _binary_target(data[contract.target.source or ""], contract, path)
-    return fill_missing_categories(validate(records, RAW_SCHEMA, source=str(path)))
+    records.insert(0, contract.id.name, ids)
+    target = _binary_target(data[contract.target.source or ""], contract, path)
+    records[contract.target.name] = target
+    schema = RAW_SCHEMA if contract == CONTRACT else raw_schema(contract)
+    return fill_missing_categories(validate(records, schema, source=str(path)), contract.features)
 
 
 def _binary_target(values: pd.Series, contract: Contract, path: Path) -> pd.Series:
@@ -192,7 +196,9 @@ def _binary_target(values: pd.Series, contract: Contract, path: Path) -> pd.Seri
     return hits.astype("int64")
 
 
-def fill_missing_categories(records: pd.DataFrame) -> pd.DataFrame:
+def fill_missing_categories(
+    records: pd.DataFrame, features: tuple[Feature, ...] = FEATURES
+) -> pd.DataFrame:
     """Give missing categorical values the empty string, the model's "missing" category.
 
     Numeric gaps stay NaN: the model's imputer fills them (it exports to ONNX);
@@ -200,11 +206,12 @@ def fill_missing_categories(records: pd.DataFrame) -> pd.DataFrame:
 
     Args:
         records: Validated records.
+        features: The contract's features (default: the project's).
 
     Returns:
         The same records, categorical gaps filled.
     """
-    gaps = {f.name: "" for f in FEATURES if f.kind == "categorical" and f.name in records}
+    gaps = {f.name: "" for f in features if f.kind == "categorical" and f.name in records}
     return records.fillna(gaps) if gaps else records
 
 
