@@ -1,17 +1,15 @@
 """Swap tier: real public tables replace the churn sample through `make use-data` only.
 
 Each table ships inside a PyPI package: scikit-learn's breast cancer table (30 numeric
-columns whose names hold spaces; sklearn is a dependency of every rendered project, so
-its own environment writes the CSV), palmerpenguins' penguins (categorical columns and
-missing values; a dev dependency of this repository) and scikit-learn's diabetes table
-(a continuous target, which must be refused while regression is not supported). The
+columns whose names hold spaces) and its diabetes table (a continuous target, which must
+be refused while regression is not supported); scikit-learn is a dependency of every
+rendered project, so its own environment writes the CSVs. The
 user's CSV sits outside the project and is checksummed before and after every command.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 
@@ -47,20 +45,6 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def penguins_csv(folder: Path) -> Path:
-    """Two species of palmerpenguins' table: a binary target, categories, gaps."""
-    # find_spec locates the package without importing it (its __init__ needs pkg_resources).
-    spec = importlib.util.find_spec("palmerpenguins")
-    assert spec is not None, "palmerpenguins is a dev dependency: uv sync"
-    assert spec.submodule_search_locations
-    shipped = Path(spec.submodule_search_locations[0]) / "data" / "penguins.csv"
-    lines = shipped.read_text(encoding="utf-8").splitlines(keepends=True)
-    kept = [lines[0], *(line for line in lines[1:] if not line.startswith("Chinstrap,"))]
-    path = folder / "penguins.csv"
-    path.write_text("".join(kept), encoding="utf-8")
-    return path
-
-
 class Guarded:
     """Runs commands in a project, checking the user's CSV is unchanged after each one."""
 
@@ -84,8 +68,6 @@ def installed(tmp_path: Path, level: str) -> Project:
 CASES = {
     # 30 numeric columns named with spaces, no ID column, a text target
     "breast-cancer-level-2": ("2", "breast_cancer", ["TARGET=target", "POSITIVE=malignant"]),
-    # categorical columns and missing values, drift on the served predictions
-    "penguins-level-3": ("3", "penguins", ["TARGET=species", "POSITIVE=Gentoo"]),
 }
 
 
@@ -95,11 +77,8 @@ def test_a_real_table_replaces_the_sample(case: str, tmp_path: Path) -> None:
     proj = installed(tmp_path, level)
     user = tmp_path / "user"
     user.mkdir()
-    if table == "penguins":
-        csv = penguins_csv(user)
-    else:
-        csv = user / f"{table}.csv"
-        proj.python(SKLEARN_TABLE.format(name=table, edit=BREAST_CANCER_EDIT, path=csv))
+    csv = user / f"{table}.csv"
+    proj.python(SKLEARN_TABLE.format(name=table, edit=BREAST_CANCER_EDIT, path=csv))
     guarded = Guarded(proj, csv)
 
     # when the user points the project at the table, twice (idempotent)
@@ -144,14 +123,6 @@ def test_a_real_table_replaces_the_sample(case: str, tmp_path: Path) -> None:
         served = [p["probability"] for p in batch.json()["predictions"]]
         wanted = (expected * (1 + 150 // len(expected)))[:150]
         assert max(abs(a - b) for a, b in zip(served, wanted, strict=True)) <= 1e-5
-    if level == "3":
-        # held-out rows against the training split, column by column of the contract
-        verdict = guarded.run("make", "drift")
-        assert "No drift" in verdict, verdict
-        summary = json.loads((proj.path / "reports" / "drift-summary.json").read_text())
-        assert summary["share"] < summary["threshold"], summary
-        assert "island" in summary["columns"], summary  # the contract's columns, not churn's
-
     # and going back to the sample leaves the user's copy and its pointer in place
     guarded.run("make", "use-data", "SAMPLE=1")
     assert digest(copy) == guarded.expected

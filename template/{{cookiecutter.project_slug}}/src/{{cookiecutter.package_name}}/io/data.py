@@ -91,7 +91,8 @@ def synthesize(n_records: int, seed: int, contract: Contract = CONTRACT) -> pd.D
         contract: The contract the records must satisfy.
 
     Returns:
-        Records with the contract's identifiers as columns, target as 0/1.
+        Records with the contract's identifiers as columns, target as 0/1, as
+        :func:`read_csv` returns them.
     """
     rng = np.random.default_rng(seed)
     ids = [f"R{i:06d}" for i in range(1, n_records + 1)]
@@ -124,7 +125,8 @@ def synthesize(n_records: int, seed: int, contract: Contract = CONTRACT) -> pd.D
     logit = 3.0 * signal / (signal.std() or 1.0)
     target = (rng.random(n_records) < 1 / (1 + np.exp(-logit))).astype("int64")
     columns[contract.target.name] = target
-    return pd.DataFrame(columns)
+    # As read_csv gives them: a missing category is the empty string.
+    return fill_missing_categories(pd.DataFrame(columns), contract.features)
 
 
 def read_raw(path: Path, contract: Contract = CONTRACT) -> pd.DataFrame:
