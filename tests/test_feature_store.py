@@ -48,7 +48,7 @@ print(len(fetched))
 
 def first_customer(proj: Project) -> dict[str, object]:
     """The first raw record, typed as the API takes it (without the label)."""
-    with (proj.path / "data" / "raw" / "customers.csv").open(encoding="utf-8") as file:
+    with (proj.path / "data" / "sample" / "customers.csv").open(encoding="utf-8") as file:
         row = next(csv.DictReader(file))
     booleans = {"partner", "dependents", "phone_service"}
     record: dict[str, object] = {

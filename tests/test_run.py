@@ -93,7 +93,7 @@ def test_project_runs_end_to_end(case: str, tmp_path: Path) -> None:
 def check_dvc_remote(proj: Project) -> None:
     """Push to the default local remote, lose the cache and outputs, pull them back."""
     proj.run("uv", "run", "--frozen", "dvc", "push")
-    raw = proj.path / "data" / "raw" / "customers.csv"
+    raw = proj.path / "data" / "sample" / "customers.csv"
     before = raw.read_bytes()
     shutil.rmtree(proj.path / ".dvc" / "cache")
     shutil.rmtree(proj.path / "data")

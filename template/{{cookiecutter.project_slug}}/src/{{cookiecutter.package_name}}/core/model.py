@@ -1,18 +1,22 @@
-"""The model: a scikit-learn pipeline whose preprocessing is built from the feature spec."""
+"""The model: a scikit-learn pipeline whose preprocessing is built from the data contract."""
 
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ..core.features import model_features
 
 
 def build_model(c: float, max_iter: int, seed: int) -> Pipeline:
-    """Build an unfitted churn classifier.
+    """Build an unfitted binary classifier.
 
     Sensitive features are left out by the column transformer (``remainder="drop"``),
-    so the model accepts every feature of the spec but never learns from them.
+    so the model accepts every feature of the contract but never learns from them.
+    Missing numbers are imputed with the training median inside the pipeline (so the
+    ONNX export does it too); missing categories arrive as the empty string, a
+    category of its own (see ``io.data.fill_missing_categories``).
 
     Args:
         c: Inverse regularisation strength of the logistic regression.
@@ -23,7 +27,11 @@ def build_model(c: float, max_iter: int, seed: int) -> Pipeline:
         A pipeline with ``fit``, ``predict`` and ``predict_proba``.
     """
     groups = [
-        ("numeric", StandardScaler(), model_features("numeric")),
+        (
+            "numeric",
+            make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+            model_features("numeric"),
+        ),
         ("categorical", OneHotEncoder(handle_unknown="ignore"), model_features("categorical")),
         ("boolean", "passthrough", model_features("boolean")),
     ]

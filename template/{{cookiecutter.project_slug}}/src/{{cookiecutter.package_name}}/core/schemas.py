@@ -1,10 +1,11 @@
-"""Pandera schemas derived from the feature specification, and a readable validator."""
+"""Pandera schemas derived from the data contract, and a readable validator."""
 
 import pandas as pd
 import pandera.pandas as pa
 
+from ..core.contract import Contract
 from ..core.errors import UserError
-from ..core.features import FEATURES, ID_COLUMN, TARGET, Feature
+from ..core.features import CONTRACT, FEATURES, ID_COLUMN, Feature
 
 
 class DataValidationError(UserError):
@@ -21,12 +22,17 @@ class DataValidationError(UserError):
         super().__init__(f"{source} is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
+def _bound(feature: Feature, value: float) -> float:
+    """A range bound in the column's own type, so messages read ``ge(0)`` for counts."""
+    return int(value) if feature.dtype == "int64" and value.is_integer() else value
+
+
 def _column(feature: Feature) -> pa.Column:
     checks = []
     if feature.min_value is not None:
-        checks.append(pa.Check.ge(feature.min_value))
+        checks.append(pa.Check.ge(_bound(feature, feature.min_value)))
     if feature.max_value is not None:
-        checks.append(pa.Check.le(feature.max_value))
+        checks.append(pa.Check.le(_bound(feature, feature.max_value)))
     if feature.allowed is not None:
         checks.append(pa.Check.isin(feature.allowed))
     # Only floats are coerced: an integer-looking column of a float feature is fine,
@@ -34,7 +40,7 @@ def _column(feature: Feature) -> pa.Column:
     return pa.Column(
         feature.dtype,
         checks=checks,
-        nullable=False,
+        nullable=feature.nullable,
         coerce=feature.dtype.startswith("float"),
         description=feature.description,
     )
@@ -42,16 +48,29 @@ def _column(feature: Feature) -> pa.Column:
 
 _FEATURE_COLUMNS = {feature.name: _column(feature) for feature in FEATURES}
 
-RAW_SCHEMA = pa.DataFrameSchema(
-    {
-        ID_COLUMN: pa.Column(str, unique=True, nullable=False),
-        **_FEATURE_COLUMNS,
-        TARGET: pa.Column("int64", pa.Check.isin([0, 1]), nullable=False),
-    },
-    strict=True,
-    name="raw customers",
-)
-"""Labelled customer records: exactly the spec's columns, nothing else."""
+
+def raw_schema(contract: Contract) -> pa.DataFrameSchema:
+    """The schema of a contract's labelled records: its columns, nothing else.
+
+    Args:
+        contract: The data contract.
+
+    Returns:
+        The schema, ID and target included (the target as 0/1).
+    """
+    return pa.DataFrameSchema(
+        {
+            contract.id.name: pa.Column(str, unique=True, nullable=False),
+            **{feature.name: _column(feature) for feature in contract.features},
+            contract.target.name: pa.Column("int64", pa.Check.isin([0, 1]), nullable=False),
+        },
+        strict=True,
+        name=f"labelled {contract.entity} records",
+    )
+
+
+RAW_SCHEMA = raw_schema(CONTRACT)
+"""Labelled records of the project's contract: exactly its columns, nothing else."""
 
 INPUT_SCHEMA = pa.DataFrameSchema(
     {ID_COLUMN: pa.Column(str, required=False), **_FEATURE_COLUMNS},

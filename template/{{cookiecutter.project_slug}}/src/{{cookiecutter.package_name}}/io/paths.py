@@ -6,7 +6,11 @@
 from pathlib import Path
 
 PARAMS = Path("params.yaml")
-RAW_DATA = Path("data/raw/customers.csv")
+# The churn sample's CSV (make train / the generate stage write it, nothing else does).
+# The CSV the pipeline reads is the contract's `data` (contract.yaml); make use-data
+# copies yours to data/raw/ and points the contract at it.
+SAMPLE_DATA = Path("data/sample/customers.csv")
+USER_DATA_DIR = Path("data/raw")
 TRAIN_DATA = Path("data/processed/train.csv")
 TEST_DATA = Path("data/processed/test.csv")
 MODEL = Path("models/model.joblib")

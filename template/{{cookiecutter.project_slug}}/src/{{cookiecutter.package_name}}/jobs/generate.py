@@ -1,4 +1,4 @@
-"""Job: write the synthetic raw customer data."""
+"""Job: write the churn sample's synthetic data (only ever to the sample's own path)."""
 
 from pathlib import Path
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from sklearn.model_selection import train_test_split
 
 from ..core.features import TARGET
-from ..io.data import read_csv, write_csv
+from ..io.data import read_raw, write_csv
 from ..io.params import PrepareParams
 
 
@@ -23,14 +23,14 @@ def run(params: PrepareParams, raw: Path, train_output: Path, test_output: Path)
 
     Args:
         params: Test share and seed.
-        raw: The raw CSV file.
+        raw: The source CSV file (the contract's ``data``), under its own column names.
         train_output: Where to write the training records.
         test_output: Where to write the held-out records.
 
     Returns:
         The size of each split.
     """
-    records = read_csv(raw)
+    records = read_raw(raw)
     # Stratify so both splits keep the churn rate of the whole data.
     train, test = train_test_split(
         records, test_size=params.test_size, random_state=params.seed, stratify=records[TARGET]

@@ -1,7 +1,8 @@
-"""Request and response schemas; the request's fields are generated from the feature spec.
+"""Request and response schemas; the request's fields are generated from the data contract.
 
 There is no second list of fields to keep in step: :data:`PredictionRequest` has one
-field per feature of ``core/features.py``, with its type, range or allowed values.
+field per feature of ``contract.yaml``, with its type, range or allowed values; a
+nullable feature must still be sent, and may be null.
 """
 
 from typing import Any, Literal
@@ -18,10 +19,12 @@ _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
 def _field(feature: Feature) -> tuple[Any, Any]:
     """Return the (type, constraints) pair of one feature, as ``create_model`` takes it."""
-    if feature.allowed is not None:
-        return Literal[feature.allowed], Field(description=feature.description)
+    kind: Any = Literal[feature.allowed] if feature.allowed is not None else None
+    if kind is not None:
+        return (kind | None if feature.nullable else kind), Field(description=feature.description)
+    kind = _PYTHON_TYPES[feature.dtype]
     # Strict: "12" is not a number and 1 is not a boolean (an int still counts as a float).
-    return _PYTHON_TYPES[feature.dtype], Field(
+    return (kind | None if feature.nullable else kind), Field(
         strict=True,
         ge=feature.min_value,
         le=feature.max_value,
@@ -39,13 +42,13 @@ def _example(feature: Feature) -> object:
     return int(value) if feature.dtype.startswith("int") else value
 
 
-# One customer to score: every feature of the spec, nothing else.
+# One record to score: every feature of the contract, nothing else.
 PredictionRequest: type[BaseModel] = create_model(
     "PredictionRequest",
     __config__=ConfigDict(
         **_STRICT, json_schema_extra={"examples": [{f.name: _example(f) for f in FEATURES}]}
     ),
-    __doc__="One customer to score: every feature of the spec, nothing else.",
+    __doc__="One record to score: every feature of the contract, nothing else.",
     **{feature.name: _field(feature) for feature in FEATURES},
 )
 
