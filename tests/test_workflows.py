@@ -27,6 +27,7 @@ from tests.act import (
 )
 from tests.container import build_flags, image_exists
 from tests.projects import Project, advisory_service_problem, project_env, render_project
+from tests.rendering import tree
 from tests.services import mlflow_server, postgres
 from tests.template_repo import TemplateRepo, copy, git
 
@@ -80,9 +81,15 @@ def pushes(tmp_path_factory: pytest.TempPathFactory) -> Pushes:
     return Pushes(tmp_path_factory)
 
 
-@pytest.fixture(scope="module", params=list(CASES))
+# The GCP render runs the same ci.yml on the same package and tests as the AWS one (only
+# its Makefile's deploy targets, cd.yml and infra/ differ: test_gcp_differs_from_aws_...),
+# so its ci jobs beyond lint would repeat the AWS case's minutes for no new evidence.
+CI_CASES = ("level2", "level3-aws")
+
+
+@pytest.fixture(scope="module", params=CI_CASES)
 def pushed(request: pytest.FixtureRequest, pushes: Pushes) -> Project:
-    """Each case, rendered once and ready for its first push."""
+    """Each case whose ci jobs run, rendered once and ready for its first push."""
     return pushes.get(request.param)
 
 
@@ -120,6 +127,25 @@ def test_only_setup_actions_have_stand_ins() -> None:
 
 
 # -- ci.yml ------------------------------------------------------------------------------
+
+
+def test_gcp_differs_from_aws_only_outside_what_ci_runs(pushes: Pushes) -> None:
+    # given both level-3 renders
+    aws, gcp = pushes.get("level3-aws").path, pushes.get("level3-gcp").path
+
+    # then ci.yml, the package and its tests are byte-identical (why CI_CASES skips GCP)
+    for file in (CI, "pyproject.toml"):
+        assert (aws / file).read_bytes() == (gcp / file).read_bytes(), file
+    for folder in ("src", "tests"):
+        assert tree(aws / folder) == tree(gcp / folder), folder
+
+
+def test_ci_lint_job_succeeds_on_gcp(pushes: Pushes, tmp_path: Path) -> None:
+    # when
+    run = run_workflow(pushes.get("level3-gcp"), CI, job="lint", workdir=tmp_path)
+
+    # then
+    assert_succeeded(run, "lint")
 
 
 def test_ci_has_the_jobs_this_tier_runs(pushed: Project) -> None:
